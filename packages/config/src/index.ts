@@ -1,0 +1,21 @@
+export { ConfigError, type ConfigIssue, formatIssues } from './errors.js';
+export { type Config, type Env, formatPath, type LoadConfigOptions, loadConfig } from './load-config.js';
+export {
+  type ConfigSource,
+  DEFAULT_CONFIG_FILE,
+  EXIT_INVALID_CONFIG,
+  type ExitingLoaderIo,
+  loadConfigFromProcess,
+  loadConfigOrExit,
+  readConfigSource,
+} from './load-from-process.js';
+export { maskUrlPassword, REDACTED, redactConfig, SECRET_KEYS } from './redact.js';
+export {
+  type CompetitionSettings,
+  ConfigSchema,
+  Environment,
+  LogLevel,
+  type RatingPoolSettings,
+  SourceKind,
+  type SourceSettings,
+} from './schema.js';

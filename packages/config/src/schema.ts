@@ -1,0 +1,367 @@
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+
+/*
+ * Every setting matchflow reads, in one schema. Values may come from YAML (typed) or from
+ * environment variables (always strings), so numeric and boolean fields accept numeric and
+ * boolean strings; nothing else is coerced.
+ */
+
+/** Run a refinement even when other keys failed, so one pass reports every problem. */
+const ALWAYS = { when: () => true };
+
+/** A property of a value that may not be an object (refinements that always run see raw input). */
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+}
+
+function keysOf(value: unknown): string[] {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+}
+
+const fromNumericString = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+
+const fromBooleanString = (value: unknown): unknown => {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+};
+
+/** A finite number; accepts a numeric string (env overrides). */
+const num = () => z.preprocess(fromNumericString, z.number());
+/** A whole number; accepts a numeric string (env overrides). */
+const int = () => z.preprocess(fromNumericString, z.number().int());
+const positiveInt = () => z.preprocess(fromNumericString, z.number().int().positive());
+const nonNegativeInt = () => z.preprocess(fromNumericString, z.number().int().nonnegative());
+const fraction = () => z.preprocess(fromNumericString, z.number().min(0).max(1));
+const bool = () => z.preprocess(fromBooleanString, z.boolean());
+
+/** An upstream identifier: YAML may spell it as a number, we always hold a string. */
+const upstreamId = z
+  .union([z.string().trim().min(1), z.number().int().nonnegative()], {
+    error: 'must be an id: a non-empty string or a whole number',
+  })
+  .transform((value) => String(value));
+
+const name = (what: string) =>
+  z.string().regex(/^[a-z][a-z0-9-]*$/, `${what} must be lowercase letters, digits and '-', starting with a letter`);
+
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: 'must be an http:// or https:// URL',
+});
+
+const redisUrl = z.url({
+  protocol: /^rediss?$/,
+  error: 'must be a redis:// or rediss:// URL',
+});
+
+const postgresUrl = z.url({
+  protocol: /^postgres(ql)?$/,
+  error: 'must be a postgres:// or postgresql:// URL',
+});
+
+export const Environment = z.enum(['dev', 'staging', 'prod']);
+export type Environment = z.output<typeof Environment>;
+
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export type LogLevel = z.output<typeof LogLevel>;
+
+export const SourceKind = z.enum(['sofascore', 'football-data']);
+export type SourceKind = z.output<typeof SourceKind>;
+
+/** Source kinds whose upstream refuses requests without an API token. */
+const SOURCE_KINDS_NEEDING_TOKEN: ReadonlySet<SourceKind> = new Set(['football-data']);
+
+export const RateLimitSettings = z.strictObject({
+  /** Requests the whole fleet may start per interval, for this source. */
+  requestsPerInterval: positiveInt().default(10),
+  intervalMs: positiveInt().default(1_000),
+  /** Requests in flight at once across the whole fleet. */
+  maxConcurrent: positiveInt().default(4),
+});
+
+export const TimeoutSettings = z.strictObject({
+  connectMs: positiveInt().default(5_000),
+  headersMs: positiveInt().default(10_000),
+  bodyMs: positiveInt().default(15_000),
+});
+
+export const RetrySettings = z
+  .strictObject({
+    /** Attempts per job, the first included. */
+    attempts: positiveInt().default(5),
+    backoffMs: positiveInt().default(1_000),
+    maxBackoffMs: positiveInt().default(60_000),
+  })
+  .refine((retry) => retry.maxBackoffMs >= retry.backoffMs, {
+    path: ['maxBackoffMs'],
+    error: 'must be at least backoffMs',
+  });
+
+export const BreakerSettings = z.strictObject({
+  /** Consecutive failures that open the breaker. */
+  consecutiveFailures: positiveInt().default(5),
+  /** Failure ratio over the window that opens the breaker (once minRequests were seen). */
+  failureRate: fraction().default(0.5),
+  windowMs: positiveInt().default(60_000),
+  minRequests: positiveInt().default(20),
+  /** How long the breaker stays open before letting one probe through. */
+  cooldownMs: positiveInt().default(30_000),
+});
+
+export const SourceSettings = z
+  .strictObject({
+    kind: SourceKind,
+    baseUrl: httpUrl,
+    headers: z.record(z.string(), z.string()).default({}),
+    credentials: z
+      .strictObject({
+        token: z.string().min(1, 'must not be empty').optional(),
+      })
+      .prefault({}),
+    rateLimit: RateLimitSettings.prefault({}),
+    timeouts: TimeoutSettings.prefault({}),
+    retry: RetrySettings.prefault({}),
+    breaker: BreakerSettings.prefault({}),
+  })
+  .superRefine((source, ctx) => {
+    const kind = SourceKind.safeParse(field(source, 'kind')).data;
+    const token = field(field(source, 'credentials'), 'token');
+    if (kind && SOURCE_KINDS_NEEDING_TOKEN.has(kind) && (token === undefined || token === '')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials', 'token'],
+        message: `a ${kind} source needs an API token (set it in the file, or with \${VAR} interpolation, or an env override)`,
+      });
+    }
+  }, ALWAYS);
+export type SourceSettings = z.output<typeof SourceSettings>;
+
+const cronExpression = z.string().superRefine((expression, ctx) => {
+  try {
+    CronExpressionParser.parse(expression);
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `is not a valid cron expression (${(error as Error).message})`,
+    });
+  }
+});
+
+const timeZone = z.string().superRefine((zone, ctx) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `is not a known IANA time zone` });
+  }
+});
+
+export const CompetitionSettings = z.strictObject({
+  /** Our name for this competition; used in job ids, snapshots and the CLI. */
+  id: name('competition id'),
+  /** Key of an entry in `sources`. */
+  source: z.string().min(1),
+  /** The upstream's id for the competition (Sofascore unique tournament, football-data code). */
+  competition: upstreamId,
+  /** Upstream season ids to keep fresh. */
+  seasons: z.array(upstreamId).min(1, 'must list at least one season'),
+  /** Cron expression for scheduled updates, evaluated in `timezone`. */
+  schedule: cronExpression.default('*/15 * * * *'),
+  timezone: timeZone.default('UTC'),
+  /** Key of an entry in `ratingPools`. */
+  ratingPool: z.string().min(1),
+});
+export type CompetitionSettings = z.output<typeof CompetitionSettings>;
+
+/** K by games a participant has played: each step applies from `fromGames` on. */
+const KSchedule = z
+  .array(z.strictObject({ fromGames: nonNegativeInt(), k: num().pipe(z.number().positive()) }))
+  .min(1)
+  .superRefine((steps, ctx) => {
+    if (steps[0]?.fromGames !== 0) {
+      ctx.addIssue({ code: 'custom', path: [0, 'fromGames'], message: 'the first step must start at 0' });
+    }
+    steps.forEach((step, index) => {
+      const previous = steps[index - 1];
+      if (previous && step.fromGames <= previous.fromGames) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'fromGames'],
+          message: 'steps must be in increasing fromGames order',
+        });
+      }
+    });
+  });
+
+export const MarginOfVictory = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  /** FiveThirtyEight-style ln(margin + 1) with autocorrelation correction. */
+  z.strictObject({ kind: z.literal('log-margin') }),
+  /** Multiplier by goal difference: table[0] for a one-goal margin, the last entry beyond. */
+  z.strictObject({
+    kind: z.literal('goal-difference'),
+    table: z.array(num().pipe(z.number().positive())).min(1),
+  }),
+]);
+
+export const RatingPoolSettings = z.strictObject({
+  initialRating: num().default(1_500),
+  /** Rating points per unit of surprise: a constant, or a schedule by games played. */
+  k: z.union([num().pipe(z.number().positive()), KSchedule]).default(20),
+  /** Points added to the home side's rating when the venue is not neutral. */
+  homeAdvantage: num().pipe(z.number().nonnegative()).default(65),
+  /** Logistic scale: a difference of `scale` points means 10:1 odds. */
+  scale: num().pipe(z.number().positive()).default(400),
+  marginOfVictory: MarginOfVictory.default({ kind: 'none' }),
+  /** Multiplier on the rating difference for flagged matches (e.g. playoffs). */
+  flaggedMultiplier: num().pipe(z.number().positive()).default(1),
+  /** Fraction of the distance to the mean removed between seasons (0 = none, 1 = full reset). */
+  seasonRegression: fraction().default(0),
+});
+export type RatingPoolSettings = z.output<typeof RatingPoolSettings>;
+
+export const QualitySettings = z.strictObject({
+  /** Minimum share of past matches that have a final result. */
+  minCompleteness: fraction().default(0.98),
+  /** Minimum share of finished matches that have ratings. */
+  minRatingsCoverage: fraction().default(1),
+  /** Maximum share of payloads quarantined in a run before the run fails. */
+  maxQuarantinedRatio: fraction().default(0.05),
+  /** A competition whose newest data is older than this is stale (WARN). */
+  freshnessMaxAgeHours: positiveInt().default(26),
+  /** Per-check severity override: `warn`, `fail` or `off`. */
+  severity: z.record(z.string(), z.enum(['warn', 'fail', 'off'])).default({}),
+});
+
+export const RetentionSettings = z.strictObject({
+  /** Raw payloads older than this are deleted, unless core still references them. */
+  rawPayloadsDays: positiveInt().default(90),
+  runHistoryDays: positiveInt().default(180),
+  /** Published snapshots kept (the `latest` one is always kept). */
+  snapshotsKeep: positiveInt().default(30),
+  completedJobsKeep: nonNegativeInt().default(1_000),
+  failedJobsDays: positiveInt().default(14),
+});
+
+export const AlertSettings = z.strictObject({
+  /** Slack-compatible incoming webhook; alerts are also always appended to `failuresLog`. */
+  webhookUrl: httpUrl.optional(),
+  /** Defaults to `<logDir>/failures.log`. */
+  failuresLog: z.string().min(1).optional(),
+  attempts: positiveInt().default(3),
+  timeoutMs: positiveInt().default(5_000),
+});
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export const DashboardSettings = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: int().pipe(z.number().min(0).max(65_535)).default(3_000),
+    auth: z
+      .strictObject({
+        token: z.string().min(16, 'must be at least 16 characters').optional(),
+        basic: z
+          .strictObject({
+            username: z.string().min(1),
+            password: z.string().min(8, 'must be at least 8 characters'),
+          })
+          .optional(),
+      })
+      .prefault({}),
+    /** Serve Bull Board read-only (no retry, promote or clean buttons). */
+    readOnly: bool().default(false),
+  })
+  .superRefine((dashboard, ctx) => {
+    const host = field(dashboard, 'host') ?? '127.0.0.1';
+    const auth = field(dashboard, 'auth');
+    if (typeof host === 'string' && !LOOPBACK_HOSTS.has(host) && !field(auth, 'token') && !field(auth, 'basic')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: `the dashboard binds to ${host}, beyond loopback: set auth.token or auth.basic`,
+      });
+    }
+  }, ALWAYS);
+
+export const RedisSettings = z.strictObject({
+  url: redisUrl.default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix; the braces keep every queue of a flow in one Redis Cluster slot. */
+  prefix: z.string().min(1).default('{matchflow}'),
+});
+
+export const DatabaseSettings = z.strictObject({
+  /** PostgreSQL URL; when absent, an embedded PGlite database lives under `dataDir`. */
+  url: postgresUrl.optional(),
+  /** Connections in the pool (PostgreSQL only). */
+  poolSize: positiveInt().default(10),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    env: Environment.default('dev'),
+    logLevel: LogLevel.default('info'),
+    redis: RedisSettings.prefault({}),
+    database: DatabaseSettings.prefault({}),
+    /** Working data: the embedded database, run state. Relative paths resolve against the config file. */
+    dataDir: z.string().min(1).default('./.matchflow'),
+    /** Defaults to `<dataDir>/logs`. */
+    logDir: z.string().min(1).optional(),
+    /** Where snapshots are published. Defaults to `<dataDir>/published`. */
+    publishDir: z.string().min(1).optional(),
+    sources: z.record(name('source name'), SourceSettings).default({}),
+    competitions: z.array(CompetitionSettings).default([]),
+    ratingPools: z.record(name('rating pool name'), RatingPoolSettings).default({}),
+    quality: QualitySettings.prefault({}),
+    retention: RetentionSettings.prefault({}),
+    alerts: AlertSettings.prefault({}),
+    dashboard: DashboardSettings.prefault({}),
+  })
+  .superRefine(checkReferences, ALWAYS);
+
+/**
+ * Competitions must name a known source and rating pool, once each. Runs even when other keys
+ * are invalid (so every problem is reported in one pass), hence it trusts no shape.
+ */
+function checkReferences(config: unknown, ctx: z.RefinementCtx): void {
+  const competitions = field(config, 'competitions');
+  if (!Array.isArray(competitions)) return;
+  const sources = keysOf(field(config, 'sources'));
+  const ratingPools = keysOf(field(config, 'ratingPools'));
+  const seen = new Set<unknown>();
+  competitions.forEach((competition: unknown, index) => {
+    const id = field(competition, 'id');
+    if (typeof id === 'string' && seen.has(id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['competitions', index, 'id'],
+        message: `duplicate competition id '${id}'`,
+      });
+    }
+    seen.add(id);
+    const source = field(competition, 'source');
+    if (typeof source === 'string' && !sources.includes(source)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['competitions', index, 'source'],
+        message: `unknown source '${source}' (known: ${listOrNone(sources)})`,
+      });
+    }
+    const ratingPool = field(competition, 'ratingPool');
+    if (typeof ratingPool === 'string' && !ratingPools.includes(ratingPool)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['competitions', index, 'ratingPool'],
+        message: `unknown rating pool '${ratingPool}' (known: ${listOrNone(ratingPools)})`,
+      });
+    }
+  });
+}
+
+function listOrNone(names: string[]): string {
+  return names.length === 0 ? 'none' : names.join(', ');
+}

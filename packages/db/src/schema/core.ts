@@ -1,0 +1,155 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * Core zone: normalised, source-independent records. Ids are deterministic text
+ * (`{source}.{kind}.{upstreamId}` unless a mapping says otherwise) so that re-normalising from
+ * raw reproduces the same rows.
+ */
+export const coreZone = pgSchema('core');
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+};
+
+export const competitions = coreZone.table('competitions', {
+  /** The competition id from config (`demo-league`). */
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  sport: text('sport').notNull(),
+  ...timestamps,
+});
+
+export const seasons = coreZone.table(
+  'seasons',
+  {
+    id: text('id').primaryKey(),
+    competitionId: text('competition_id')
+      .notNull()
+      .references(() => competitions.id),
+    name: text('name').notNull(),
+    year: text('year'),
+    ...timestamps,
+  },
+  (table) => [index('seasons_competition').on(table.competitionId)],
+);
+
+export const participants = coreZone.table(
+  'participants',
+  {
+    id: text('id').primaryKey(),
+    /** `team` or `player`. */
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    shortName: text('short_name'),
+    country: text('country'),
+    ...timestamps,
+  },
+  (table) => [check('participants_kind', sql`${table.kind} IN ('team', 'player')`)],
+);
+
+/** Which upstream id stands for which core record. */
+export const sourceIds = coreZone.table(
+  'source_ids',
+  {
+    source: text('source').notNull(),
+    /** `competition`, `season`, `participant`, `match`. */
+    entity: text('entity').notNull(),
+    sourceId: text('source_id').notNull(),
+    coreId: text('core_id').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.source, table.entity, table.sourceId] }),
+    index('source_ids_core').on(table.entity, table.coreId),
+  ],
+);
+
+export const matches = coreZone.table(
+  'matches',
+  {
+    id: text('id').primaryKey(),
+    competitionId: text('competition_id')
+      .notNull()
+      .references(() => competitions.id),
+    seasonId: text('season_id')
+      .notNull()
+      .references(() => seasons.id),
+    startTime: timestamp('start_time', { withTimezone: true, mode: 'date' }).notNull(),
+    /** `notstarted`, `inprogress`, `finished`, `postponed`, `canceled`. */
+    status: text('status').notNull(),
+    homeId: text('home_id')
+      .notNull()
+      .references(() => participants.id),
+    awayId: text('away_id')
+      .notNull()
+      .references(() => participants.id),
+    /** Score after normal (and extra) time; shoot-out goals are kept apart. */
+    homeScore: integer('home_score'),
+    awayScore: integer('away_score'),
+    homePenalties: integer('home_penalties'),
+    awayPenalties: integer('away_penalties'),
+    /** `home`, `away` or `draw`, once decided. */
+    winner: text('winner'),
+    neutral: boolean('neutral').notNull().default(false),
+    round: integer('round'),
+    /** Flagged matches (e.g. playoffs) get the pool's flagged multiplier. */
+    flagged: boolean('flagged').notNull().default(false),
+    /** The upstream's own last-change time, for change detection. */
+    sourceChangedAt: timestamp('source_changed_at', { withTimezone: true, mode: 'date' }),
+    ...timestamps,
+  },
+  (table) => [
+    index('matches_season_start').on(table.seasonId, table.startTime, table.id),
+    index('matches_start').on(table.startTime, table.id),
+    check('matches_status', sql`${table.status} IN ('notstarted', 'inprogress', 'finished', 'postponed', 'canceled')`),
+    check('matches_winner', sql`${table.winner} IS NULL OR ${table.winner} IN ('home', 'away', 'draw')`),
+    check('matches_distinct_sides', sql`${table.homeId} <> ${table.awayId}`),
+  ],
+);
+
+export const appearances = coreZone.table(
+  'appearances',
+  {
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    playerId: text('player_id')
+      .notNull()
+      .references(() => participants.id),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => participants.id),
+    /** `home` or `away`. */
+    side: text('side').notNull(),
+    starter: boolean('starter').notNull(),
+    minutes: integer('minutes'),
+    position: text('position'),
+    shirtNumber: integer('shirt_number'),
+  },
+  (table) => [
+    primaryKey({ columns: [table.matchId, table.playerId] }),
+    index('appearances_player').on(table.playerId),
+    check('appearances_side', sql`${table.side} IN ('home', 'away')`),
+  ],
+);
+
+export const incidents = coreZone.table(
+  'incidents',
+  {
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    /** Position in the match's incident list, in match-time order. */
+    seq: integer('seq').notNull(),
+    /** `goal`, `card`, `substitution`, `period`, ... */
+    kind: text('kind').notNull(),
+    minute: integer('minute'),
+    addedTime: integer('added_time'),
+    side: text('side'),
+    playerId: text('player_id'),
+    /** Kind-specific fields (card colour, assist, own goal, period name). */
+    detail: jsonb('detail').notNull().default({}),
+  },
+  (table) => [primaryKey({ columns: [table.matchId, table.seq] })],
+);

@@ -1,0 +1,61 @@
+import { doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** Ratings zone: Elo state per rating pool, replayable from core. */
+export const ratingsZone = pgSchema('ratings');
+
+export const pools = ratingsZone.table('pools', {
+  id: text('id').primaryKey(),
+  /** The pool's parameters when its ratings were last computed; a change forces a full replay. */
+  params: jsonb('params').notNull(),
+  paramsHash: text('params_hash').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+export const matchRatings = ratingsZone.table(
+  'match_ratings',
+  {
+    poolId: text('pool_id')
+      .notNull()
+      .references(() => pools.id, { onDelete: 'cascade' }),
+    matchId: text('match_id').notNull(),
+    startTime: timestamp('start_time', { withTimezone: true, mode: 'date' }).notNull(),
+    homeId: text('home_id').notNull(),
+    awayId: text('away_id').notNull(),
+    homePre: doublePrecision('home_pre').notNull(),
+    awayPre: doublePrecision('away_pre').notNull(),
+    homePost: doublePrecision('home_post').notNull(),
+    awayPost: doublePrecision('away_post').notNull(),
+    /** Expected score of the home side, 0..1, home advantage included. */
+    expectedHome: doublePrecision('expected_home').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.poolId, table.matchId] }),
+    index('match_ratings_order').on(table.poolId, table.startTime, table.matchId),
+  ],
+);
+
+export const currentRatings = ratingsZone.table(
+  'current_ratings',
+  {
+    poolId: text('pool_id')
+      .notNull()
+      .references(() => pools.id, { onDelete: 'cascade' }),
+    participantId: text('participant_id').notNull(),
+    rating: doublePrecision('rating').notNull(),
+    games: integer('games').notNull(),
+    lastMatchId: text('last_match_id'),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.poolId, table.participantId] })],
+);
+
+/**
+ * The earliest position in a pool whose ratings are stale. Ingest lowers it when a result
+ * appears or changes; the ratings stage replays from it and clears it.
+ */
+export const dirtyMarkers = ratingsZone.table('dirty_markers', {
+  poolId: text('pool_id').primaryKey(),
+  fromStartTime: timestamp('from_start_time', { withTimezone: true, mode: 'date' }).notNull(),
+  fromMatchId: text('from_match_id').notNull(),
+  markedAt: timestamp('marked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
