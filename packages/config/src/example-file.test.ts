@@ -20,7 +20,8 @@ describe('matchflow.example.yaml', () => {
 
   it('is a valid configuration', () => {
     const config = loadConfig({}, text);
-    expect(config.competitions.map((competition) => competition.id)).toEqual(['demo-league']);
+    expect(config.competitions.map((competition) => competition.id)).toEqual(['demo-league', 'demo-cup', 'demo-open']);
+    expect(config.ratingPools.tennis?.homeAdvantage).toBe(0);
   });
 
   it('spells out every setting that has a default (so the docs cannot fall behind the schema)', () => {

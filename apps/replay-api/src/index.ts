@@ -1,0 +1,6 @@
+export type { AccountingSnapshot } from './accounting.js';
+export { parseInstant, SimulatedClock } from './clock.js';
+export { ERROR_BODIES, FaultSettings, type FaultSettingsInput } from './faults.js';
+export { DEFAULT_NOW, type ReplayOptions, type ReplayServer, startReplay } from './server.js';
+export { EVENTS_PAGE_SIZE } from './sofascore/api.js';
+export { buildWorld, DEMO_IDS, type World } from './world/build-world.js';
