@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
+import { checkContract, UsageError } from './commands/check-contract.js';
 import { checkConfig } from './commands/config-check.js';
 import { migrateDatabase } from './commands/db-migrate.js';
 import { start } from './commands/start.js';
@@ -11,6 +12,9 @@ commands:
   start [--once]     run the fleet in one process on embedded defaults
   config check       validate the configuration and summarise it
   db migrate         apply database migrations (safe to run from many processes)
+  check-contract --source NAME --event ID
+                     fetch one event (with lineups, incidents, statistics) and report every
+                     contract violation; exit 1 when there is one
 
 configuration: ./matchflow.yaml, or the file named by MATCHFLOW_CONFIG, plus MATCHFLOW_*,
 REDIS_URL and DATABASE_URL overrides (see docs/setup.md). Invalid configuration exits 2.`;
@@ -33,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const knownCommands = ['start', 'config check', 'db migrate'];
+  const knownCommands = ['start', 'config check', 'db migrate', 'check-contract'];
   if (!knownCommands.includes(command)) {
     process.stderr.write(`matchflow: unknown command '${command}'\n\n${USAGE}\n`);
     return EXIT_INVALID_CONFIG;
@@ -51,6 +55,14 @@ async function main(argv: string[]): Promise<number> {
       return checkConfig(config, out);
     case 'db migrate':
       return migrateDatabase(config, out);
+    case 'check-contract':
+      try {
+        return await checkContract(config, { source: values.source, event: values.event }, out);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        process.stderr.write(`matchflow: ${error.message}\n`);
+        return EXIT_INVALID_CONFIG;
+      }
     default:
       return start(config, out, { once: values.once ?? false });
   }
@@ -63,6 +75,8 @@ function parseCommandLine(argv: string[]) {
     options: {
       help: { type: 'boolean', short: 'h' },
       once: { type: 'boolean' },
+      source: { type: 'string' },
+      event: { type: 'string' },
     },
   });
 }

@@ -5,6 +5,18 @@ import { Random } from './world/random.js';
 export const FaultSettings = z.strictObject({
   /** Token bucket over all API requests: refills `ratePerSec`, holds `burst`; empty -> 429 + Retry-After. */
   rateLimit: z.strictObject({ ratePerSec: z.number().positive(), burst: z.number().int().positive() }).optional(),
+  /**
+   * football-data.org style quota: `limit` requests per fixed window of `windowSec`; over it,
+   * 429 with Retry-After. With `headers`, every answer reports X-Requests-Available-Minute and
+   * X-RequestCounter-Reset (seconds to the window's end), as that upstream does.
+   */
+  quota: z
+    .strictObject({
+      limit: z.number().int().positive(),
+      windowSec: z.number().positive().default(60),
+      headers: z.boolean().default(true),
+    })
+    .optional(),
   /** Share of requests answered with a server error instead of the real response. */
   errorRate: z.number().min(0).max(1).optional(),
   errorStatus: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
@@ -33,7 +45,7 @@ export type FaultSettingsInput = z.input<typeof FaultSettings>;
 export type FaultDecision =
   | { kind: 'reset' }
   | { kind: 'respond'; status: number; body: unknown; headers?: Record<string, string> }
-  | { kind: 'pass'; delayMs: number };
+  | { kind: 'pass'; delayMs: number; headers?: Record<string, string> };
 
 export const ERROR_BODIES = {
   403: { error: { code: 403, reason: 'challenge' } },
@@ -53,6 +65,7 @@ export class Faults {
   private settings: FaultSettings = {};
   private outageEndsAt: number | undefined;
   private tokens = 0;
+  private quotaWindow = { index: -1, used: 0 };
   private refilledAt = 0;
   private readonly random: Random;
   private readonly clock: () => number;
@@ -75,6 +88,7 @@ export class Faults {
       this.tokens = settings.rateLimit.burst;
       this.refilledAt = this.clock();
     }
+    this.quotaWindow = { index: -1, used: 0 };
     return this.current;
   }
 
@@ -113,15 +127,36 @@ export class Faults {
       }
       this.tokens -= 1;
     }
+    let quotaHeaders: Record<string, string> | undefined;
+    if (settings.quota) {
+      const windowMs = settings.quota.windowSec * 1000;
+      const index = Math.floor(now / windowMs);
+      if (index !== this.quotaWindow.index) this.quotaWindow = { index, used: 0 };
+      const resetSec = Math.max(1, Math.ceil(((index + 1) * windowMs - now) / 1000));
+      const over = this.quotaWindow.used >= settings.quota.limit;
+      if (!over) this.quotaWindow.used += 1;
+      quotaHeaders = settings.quota.headers
+        ? {
+            'x-requests-available-minute': String(settings.quota.limit - this.quotaWindow.used),
+            'x-requestcounter-reset': String(resetSec),
+          }
+        : undefined;
+      if (over) {
+        return {
+          kind: 'respond',
+          status: 429,
+          body: ERROR_BODIES[429],
+          headers: { ...quotaHeaders, 'retry-after': String(resetSec) },
+        };
+      }
+    }
     if (settings.errorRate && this.random.chance(settings.errorRate)) {
       const status = settings.errorStatus ?? 500;
       return { kind: 'respond', status, body: ERROR_BODIES[status] };
     }
     const latency = settings.latency;
-    return {
-      kind: 'pass',
-      delayMs: latency ? latency.baseMs + Math.floor(this.random.next() * (latency.jitterMs + 1)) : 0,
-    };
+    const delayMs = latency ? latency.baseMs + Math.floor(this.random.next() * (latency.jitterMs + 1)) : 0;
+    return quotaHeaders ? { kind: 'pass', delayMs, headers: quotaHeaders } : { kind: 'pass', delayMs };
   }
 
   /** Ids whose event bodies break their contract, and how. */

@@ -261,6 +261,29 @@ describe('faults', () => {
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
   });
 
+  it('quota: a fixed window reported in football-data.org headers, 429 with Retry-After past it', async () => {
+    await post(`${server.url}/_control/faults`, { quota: { limit: 2, windowSec: 60 } }, 'PUT');
+    const answers = [];
+    for (let index = 0; index < 3; index += 1) {
+      const response = await fetch(eventUrl());
+      await response.arrayBuffer();
+      answers.push({
+        status: response.status,
+        available: response.headers.get('x-requests-available-minute'),
+        reset: Number(response.headers.get('x-requestcounter-reset')),
+        retryAfter: response.headers.get('retry-after'),
+      });
+    }
+    expect(answers.map((answer) => [answer.status, answer.available])).toEqual([
+      [200, '1'],
+      [200, '0'],
+      [429, '0'],
+    ]);
+    expect(answers[2]?.reset).toBeGreaterThan(0);
+    expect(answers[2]?.reset).toBeLessThanOrEqual(60);
+    expect(answers[2]?.retryAfter).toBe(String(answers[2]?.reset));
+  });
+
   it('server errors at the configured rate, from a seeded sequence', async () => {
     await post(`${server.url}/_control/faults`, { errorRate: 1, errorStatus: 502 }, 'PUT');
     expect(await getJson(eventUrl())).toMatchObject({ status: 502, body: { error: { code: 502 } } });

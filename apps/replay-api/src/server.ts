@@ -128,6 +128,7 @@ async function handle(state: State, request: IncomingMessage, response: ServerRe
   if (decision.delayMs > 0) await sleep(decision.delayMs);
 
   if (state.staticDir) {
+    for (const [name, value] of Object.entries(decision.headers ?? {})) response.setHeader(name, value);
     const status = await serveStatic(state, state.staticDir, url.pathname, response);
     finish(status);
     return;
@@ -135,6 +136,7 @@ async function handle(state: State, request: IncomingMessage, response: ServerRe
   if (!state.world) throw new Error('no world to serve');
   const answer = handleApi({ world: state.world, now: state.clock.now(), drift: state.faults.drift() }, url.pathname);
   finish(answer.status);
+  for (const [name, value] of Object.entries(decision.headers ?? {})) response.setHeader(name, value);
   await sendBody(state, response, answer.status, JSON.stringify(answer.body), 'application/json; charset=utf-8');
 }
 

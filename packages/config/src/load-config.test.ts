@@ -65,6 +65,7 @@ describe('loadConfig: valid input', () => {
       requestsPerInterval: 20,
       intervalMs: 1000,
       maxConcurrent: 4,
+      backfillShare: 0.5,
     });
     expect(config.sources.sofascore?.timeouts.connectMs).toBe(5000);
     expect(config.competitions[0]).toMatchObject({ competition: '17', seasons: ['52186', '61627'] });

@@ -70,7 +70,7 @@ export type Environment = z.output<typeof Environment>;
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 export type LogLevel = z.output<typeof LogLevel>;
 
-export const SourceKind = z.enum(['sofascore', 'football-data']);
+export const SourceKind = z.enum(['sofascore', 'football-data', 'openfootball']);
 export type SourceKind = z.output<typeof SourceKind>;
 
 /** Source kinds whose upstream refuses requests without an API token. */
@@ -82,6 +82,8 @@ export const RateLimitSettings = z.strictObject({
   intervalMs: positiveInt().default(1_000),
   /** Requests in flight at once across the whole fleet. */
   maxConcurrent: positiveInt().default(4),
+  /** Most of the budget backfill traffic may use while scheduled work is waiting (0..1). */
+  backfillShare: fraction().default(0.5),
 });
 
 export const TimeoutSettings = z.strictObject({
@@ -105,12 +107,21 @@ export const RetrySettings = z
 export const BreakerSettings = z.strictObject({
   /** Consecutive failures that open the breaker. */
   consecutiveFailures: positiveInt().default(5),
-  /** Failure ratio over the window that opens the breaker (once minRequests were seen). */
+  /** Failure ratio over the last `windowRequests` requests that opens the breaker. */
   failureRate: fraction().default(0.5),
-  windowMs: positiveInt().default(60_000),
-  minRequests: positiveInt().default(20),
+  windowRequests: positiveInt().default(20),
   /** How long the breaker stays open before letting one probe through. */
   cooldownMs: positiveInt().default(30_000),
+  /** After a 403 "challenge" (we are blocked): stay open this long, and alert. */
+  blockedCooldownMs: positiveInt().default(3_600_000),
+});
+
+const timeZone = z.string().superRefine((zone, ctx) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `is not a known IANA time zone` });
+  }
 });
 
 export const SourceSettings = z
@@ -125,6 +136,8 @@ export const SourceSettings = z
       .prefault({}),
     rateLimit: RateLimitSettings.prefault({}),
     timeouts: TimeoutSettings.prefault({}),
+    /** Zone of local kick-off times in the upstream's data (openfootball has no offsets). */
+    timezone: timeZone.default('UTC'),
     retry: RetrySettings.prefault({}),
     breaker: BreakerSettings.prefault({}),
   })
@@ -149,14 +162,6 @@ const cronExpression = z.string().superRefine((expression, ctx) => {
       code: 'custom',
       message: `is not a valid cron expression (${(error as Error).message})`,
     });
-  }
-});
-
-const timeZone = z.string().superRefine((zone, ctx) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `is not a known IANA time zone` });
   }
 });
 

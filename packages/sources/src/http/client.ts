@@ -1,0 +1,116 @@
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
+import type { SourceSettings } from '@matchflow/config';
+import { Pool } from 'undici';
+
+const DECODERS: Record<string, (input: Buffer) => Promise<Buffer>> = {
+  gzip: promisify(gunzip),
+  'x-gzip': promisify(gunzip),
+  br: promisify(brotliDecompress),
+  deflate: promisify(inflate),
+};
+
+/** A response as read off the wire: status, lower-cased headers, decoded text body. */
+export interface HttpResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  durationMs: number;
+}
+
+export type HttpSettings = Pick<SourceSettings, 'kind' | 'baseUrl' | 'headers' | 'credentials' | 'timeouts'>;
+
+/**
+ * HTTP for one source: a keep-alive pool to its origin, connect/headers/body timeouts,
+ * gzip/br/deflate decoding, the source's headers and credentials on every request. It reports
+ * what happened; deciding what a status means is `classifyResponse`'s job.
+ */
+export class HttpClient {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly origin: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(settings: HttpSettings, options: { connections?: number } = {}) {
+    const base = new URL(settings.baseUrl);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/$/, '');
+    this.pool = new Pool(this.origin, {
+      connections: options.connections ?? 16,
+      connectTimeout: settings.timeouts.connectMs,
+      headersTimeout: settings.timeouts.headersMs,
+      bodyTimeout: settings.timeouts.bodyMs,
+      keepAliveTimeout: 30_000,
+    });
+    this.headers = {
+      accept: 'application/json',
+      'accept-encoding': 'gzip, br, deflate',
+      'user-agent': 'matchflow (+https://github.com/matchflow)',
+      ...lowerCaseKeys(settings.headers),
+      ...credentialHeaders(settings),
+    };
+  }
+
+  /** GET `path` (relative to the source's base URL, query included). */
+  async get(path: string, signal?: AbortSignal): Promise<HttpResponse> {
+    const started = performance.now();
+    const fullPath = `${this.basePath}${path.startsWith('/') ? path : `/${path}`}`;
+    const response = await this.pool.request({ method: 'GET', path: fullPath, headers: this.headers, signal });
+    const raw = Buffer.from(await response.body.arrayBuffer());
+    const text = (await decode(raw, response.headers['content-encoding'])).toString('utf8');
+    return {
+      url: `${this.origin}${fullPath}`,
+      status: response.statusCode,
+      headers: flattenHeaders(response.headers),
+      text,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/**
+ * Undo `Content-Encoding` (undici's own decompression is still experimental). Encodings are
+ * listed in the order applied, so they are undone in reverse.
+ */
+async function decode(body: Buffer, header: string | string[] | undefined): Promise<Buffer> {
+  const encodings = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((encoding) => encoding.trim().toLowerCase())
+    .filter((encoding) => encoding !== '' && encoding !== 'identity');
+  let decoded = body;
+  for (const encoding of encodings.reverse()) {
+    const decoder = DECODERS[encoding];
+    if (!decoder) throw new Error(`unsupported content-encoding '${encoding}'`);
+    decoded = await decoder(decoded);
+  }
+  return decoded;
+}
+
+/** Credentials as each upstream wants them; values never reach a log (telemetry redacts these names). */
+export function credentialHeaders(settings: Pick<SourceSettings, 'kind' | 'credentials'>): Record<string, string> {
+  const token = settings.credentials.token;
+  if (!token) return {};
+  switch (settings.kind) {
+    case 'football-data':
+      return { 'x-auth-token': token };
+    default:
+      return { authorization: `Bearer ${token}` };
+  }
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
