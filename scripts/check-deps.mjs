@@ -12,6 +12,8 @@ const SCOPE = '@matchflow/';
 
 /** Which of our packages each package may use. Apps may use any package, never an app. */
 const ALLOWED = {
+  // Test support only: any package's tests may use it (as a devDependency); it uses none of ours.
+  testing: [],
   config: [],
   ratings: [],
   telemetry: ['config'],
@@ -63,6 +65,7 @@ for (const workspace of [...packages, ...apps]) {
   );
   const allowedFor = (dep) => {
     if (dep === workspace.name) return true;
+    if (dep === `${SCOPE}testing`) return short !== 'testing';
     if (appNames.has(dep)) return false;
     if (workspace.kind === 'apps') return true;
     return ALLOWED[short].includes(dep.slice(SCOPE.length));

@@ -16,8 +16,8 @@ import {
   UpstreamRateLimited,
   UpstreamUnavailable,
 } from '@matchflow/sources';
-import { testRedis } from '@matchflow/sources/testing';
 import { createLogger } from '@matchflow/telemetry';
+import { testRedis } from '@matchflow/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const LOAD_SCRIPT = fileURLToPath(new URL('./support/limiter-load.ts', import.meta.url));

@@ -12,8 +12,8 @@ import {
   OPENFOOTBALL_PATHS,
   SourceClient,
 } from '@matchflow/sources';
-import { testRedis } from '@matchflow/sources/testing';
 import { createLogger } from '@matchflow/telemetry';
+import { testRedis } from '@matchflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*

@@ -1,5 +1,5 @@
+import { type TestRedis, testRedis } from '@matchflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestRedis, testRedis } from '../testing/redis.js';
 import { type BreakerSettings, FleetBreaker, type Transition } from './breaker.js';
 
 const SETTINGS: BreakerSettings = {

@@ -1,5 +1,5 @@
+import { redisServerAvailable, startPrivateRedis, type TestRedis, testRedis } from '@matchflow/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisServerAvailable, startPrivateRedis, type TestRedis, testRedis } from '../testing/redis.js';
 import { FleetLimiter, type LimiterSettings, LimiterWaitExceeded } from './limiter.js';
 
 const SETTINGS: LimiterSettings = { requestsPerInterval: 10, intervalMs: 500, maxConcurrent: 50, backfillShare: 0.5 };

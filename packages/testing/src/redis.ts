@@ -85,6 +85,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    // Refused connections are expected until the server is up.
+    probe.on('error', () => {});
     for (let attempt = 0; attempt < 100; attempt += 1) {
       try {
         await probe.connect();

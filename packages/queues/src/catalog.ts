@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/*
+ * The catalog every producer and consumer shares: queue names, job names, payload schemas and
+ * job ids. Processors live elsewhere; this package never imports them.
+ */
+
+export const QUEUES = {
+  discover: 'discover',
+  ingest: 'ingest',
+  ratings: 'ratings',
+  build: 'build',
+  maintenance: 'maintenance',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Job names say what happens. */
+export const JOBS = {
+  discover: 'season.discover',
+  ingest: 'match.ingest',
+  ratings: 'pool.rate',
+  build: 'season.build',
+  maintenance: 'fleet.maintain',
+} as const;
+
+const slug = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a config name: lowercase letters, digits and -');
+const upstreamId = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be an upstream id: letters, digits, _ and -');
+export const RunId = z.string().regex(/^run-[a-z0-9-]+$/, "must look like 'run-…'");
+export type RunId = z.output<typeof RunId>;
+
+/** Why a run happens: scheduled work, an operator, or a backfill (which must not starve the schedule). */
+export const Trigger = z.enum(['schedule', 'cli', 'backfill', 'start']);
+export type Trigger = z.output<typeof Trigger>;
+
+/** What one run covers: one competition-season of one source. */
+const Scope = {
+  runId: RunId,
+  source: slug,
+  /** Our config id of the competition. */
+  competitionId: slug,
+  /** The upstream's ids. */
+  competition: upstreamId,
+  season: upstreamId,
+};
+
+export const DiscoverJob = z.strictObject({
+  ...Scope,
+  /** `changed`: only new or changed matches; `full`: every match of the season. */
+  mode: z.enum(['changed', 'full']),
+  trigger: Trigger,
+});
+export type DiscoverJob = z.output<typeof DiscoverJob>;
+
+export const IngestJob = z.strictObject({
+  ...Scope,
+  match: upstreamId,
+  trigger: Trigger,
+});
+export type IngestJob = z.output<typeof IngestJob>;
+
+export const RatingsJob = z.strictObject({
+  runId: RunId,
+  pool: slug,
+});
+export type RatingsJob = z.output<typeof RatingsJob>;
+
+export const BuildJob = z.strictObject({
+  ...Scope,
+  pool: slug,
+  trigger: Trigger,
+});
+export type BuildJob = z.output<typeof BuildJob>;
+
+export const MaintenanceJob = z.strictObject({
+  task: z.enum(['retention', 'freshness', 'reap-stale-runs', 'clean-queues']),
+});
+export type MaintenanceJob = z.output<typeof MaintenanceJob>;
+
+export const PAYLOADS = {
+  discover: DiscoverJob,
+  ingest: IngestJob,
+  ratings: RatingsJob,
+  build: BuildJob,
+  maintenance: MaintenanceJob,
+} as const;
+
+/**
+ * Job ids are the dedup keys (DESIGN §4). BullMQ rejects integer-looking ids and ids with `:`,
+ * so segments are joined with `.` and every id starts with its queue's name.
+ */
+export const jobIds = {
+  /** One discover per scope in flight: an overlapping tick finds the id taken. */
+  discover: (job: Pick<DiscoverJob, 'source' | 'competition' | 'season'>) =>
+    id('discover', job.source, job.competition, job.season),
+  ingest: (job: Pick<IngestJob, 'source' | 'match' | 'runId'>) => id('ingest', job.source, job.match, job.runId),
+  ratings: (job: RatingsJob) => id('ratings', job.pool, job.runId),
+  build: (job: Pick<BuildJob, 'runId' | 'competition' | 'season'>) =>
+    id('build', job.runId, job.competition, job.season),
+};
+
+function id(...segments: string[]): string {
+  return segments.map((segment) => segment.replaceAll(':', '-')).join('.');
+}
+
+/** A new run id: sortable by time, unique across the fleet. */
+export function newRunId(now = new Date(), random: () => number = Math.random): RunId {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .toLowerCase();
+  const suffix = Math.floor(random() * 36 ** 6)
+    .toString(36)
+    .padStart(6, '0');
+  return `run-${stamp}-${suffix}`;
+}

@@ -1,0 +1,19 @@
+export {
+  BuildJob,
+  DiscoverJob,
+  IngestJob,
+  JOBS,
+  jobIds,
+  MaintenanceJob,
+  newRunId,
+  PAYLOADS,
+  QUEUES,
+  type QueueName,
+  RatingsJob,
+  RunId,
+  Trigger,
+} from './catalog.js';
+export { assertNoEviction, type ConnectionRole, createRedis, evictionPolicy } from './connection.js';
+export { InvalidJobPayload, RedisEvictionPolicyError } from './errors.js';
+export { BACKFILL_PRIORITY, defaultJobOptions } from './options.js';
+export { Producer, type ProducerOptions, type RunFlow, validatePayload } from './producer.js';

@@ -1,0 +1,144 @@
+import type { Config } from '@matchflow/config';
+import { FlowProducer, type Job, type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import {
+  type BuildJob,
+  type DiscoverJob,
+  type IngestJob,
+  JOBS,
+  jobIds,
+  PAYLOADS,
+  QUEUES,
+  type QueueName,
+  type RatingsJob,
+} from './catalog.js';
+import { InvalidJobPayload } from './errors.js';
+import { BACKFILL_PRIORITY, defaultJobOptions } from './options.js';
+
+export interface ProducerOptions {
+  /** A `client` connection (see createRedis); the producer does not close it. */
+  connection: Redis;
+  /** BullMQ key prefix, e.g. `{matchflow}`. */
+  prefix: string;
+  config: Pick<Config, 'retention' | 'sources'>;
+}
+
+/** Validate a payload against its queue's schema, or throw listing every problem. */
+export function validatePayload<Queue extends QueueName>(
+  queue: Queue,
+  payload: unknown,
+): z.output<(typeof PAYLOADS)[Queue]> {
+  const result = PAYLOADS[queue].safeParse(payload);
+  if (result.success) return result.data as z.output<(typeof PAYLOADS)[Queue]>;
+  throw new InvalidJobPayload(
+    queue,
+    result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(payload)'}: ${issue.message}`),
+  );
+}
+
+export interface RunFlow {
+  build: BuildJob;
+  ratings: RatingsJob;
+  ingests: IngestJob[];
+}
+
+/**
+ * The only way jobs enter the queues: every payload is validated first (a bad one throws and
+ * nothing is enqueued), ids are the catalog's deterministic ones, and backfills go in behind
+ * scheduled work.
+ */
+export class Producer {
+  readonly queues: Record<QueueName, Queue>;
+  private readonly flows: FlowProducer;
+  private readonly options: ProducerOptions;
+
+  constructor(options: ProducerOptions) {
+    this.options = options;
+    const make = (name: QueueName) => new Queue(name, { connection: options.connection, prefix: options.prefix });
+    this.queues = {
+      discover: make(QUEUES.discover),
+      ingest: make(QUEUES.ingest),
+      ratings: make(QUEUES.ratings),
+      build: make(QUEUES.build),
+      maintenance: make(QUEUES.maintenance),
+    };
+    this.flows = new FlowProducer({ connection: options.connection, prefix: options.prefix });
+  }
+
+  /**
+   * Enqueue a discover job. Its id is per scope, so while one is queued or running for the
+   * same competition-season, this adds nothing and returns `added: false`.
+   */
+  async enqueueDiscover(payload: unknown): Promise<{ job: Job; added: boolean }> {
+    const job = validatePayload('discover', payload);
+    const queued = await this.queues.discover.add(JOBS.discover, job, {
+      ...this.defaults('discover'),
+      // The id must be free again once this discover is done, for the next run of the scope.
+      removeOnComplete: true,
+      removeOnFail: true,
+      jobId: jobIds.discover(job),
+      ...(job.trigger === 'backfill' ? { priority: BACKFILL_PRIORITY } : {}),
+    });
+    // add() hands back a Job built from our data even when the id was taken: read what is stored.
+    const stored = queued.id ? await this.queues.discover.getJob(queued.id) : undefined;
+    const storedRun = (stored?.data as DiscoverJob | undefined)?.runId;
+    return { job: stored ?? queued, added: storedRun === job.runId };
+  }
+
+  /**
+   * The run flow: `build` waits for `ratings`, which waits for every `ingest`. An ingest that
+   * fails after its last attempt is set aside (the run goes on and ends `partial`); a ratings
+   * failure fails the build. Re-adding the same run is a no-op: the ids are fixed.
+   */
+  async addRunFlow(flow: RunFlow): Promise<{ buildJobId: string }> {
+    const build = validatePayload('build', flow.build);
+    const ratings = validatePayload('ratings', flow.ratings);
+    const ingests = flow.ingests.map((ingest) => validatePayload('ingest', ingest));
+    const priority: JobsOptions = build.trigger === 'backfill' ? { priority: BACKFILL_PRIORITY } : {};
+    const buildJobId = jobIds.build(build);
+    await this.flows.add({
+      name: JOBS.build,
+      queueName: QUEUES.build,
+      data: build,
+      opts: { ...this.defaults('build'), ...priority, jobId: buildJobId },
+      children: [
+        {
+          name: JOBS.ratings,
+          queueName: QUEUES.ratings,
+          data: ratings,
+          opts: { ...this.defaults('ratings'), ...priority, jobId: jobIds.ratings(ratings), failParentOnFailure: true },
+          children: ingests.map((ingest) => ({
+            name: JOBS.ingest,
+            queueName: QUEUES.ingest,
+            data: ingest,
+            opts: {
+              ...this.defaults('ingest', ingest.source),
+              ...priority,
+              jobId: jobIds.ingest(ingest),
+              ignoreDependencyOnFailure: true,
+            },
+          })),
+        },
+      ],
+    });
+    return { buildJobId };
+  }
+
+  async enqueueMaintenance(payload: unknown, jobId?: string): Promise<Job> {
+    const job = validatePayload('maintenance', payload);
+    return this.queues.maintenance.add(JOBS.maintenance, job, {
+      ...this.defaults('maintenance'),
+      ...(jobId ? { jobId } : {}),
+    });
+  }
+
+  private defaults(queue: QueueName, source?: string): JobsOptions {
+    const retry = source ? this.options.config.sources[source]?.retry : undefined;
+    return defaultJobOptions(queue, this.options.config, retry);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...Object.values(this.queues).map((queue) => queue.close()), this.flows.close()]);
+  }
+}

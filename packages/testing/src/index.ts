@@ -1,0 +1,8 @@
+export {
+  type PrivateRedis,
+  redisServerAvailable,
+  startPrivateRedis,
+  TEST_REDIS_URL,
+  type TestRedis,
+  testRedis,
+} from './redis.js';
