@@ -89,10 +89,18 @@ export const matches = coreZone.table(
     awayScore: integer('away_score'),
     homePenalties: integer('home_penalties'),
     awayPenalties: integer('away_penalties'),
+    /** Goals after 90 minutes, when the match went further (football). */
+    homeScoreRegular: integer('home_score_regular'),
+    awayScoreRegular: integer('away_score_regular'),
+    /** How it ended: `regular`, `after-extra-time`, `after-penalties`, `retired`, `walkover`, `awarded`, `abandoned`. */
+    statusDetail: text('status_detail'),
+    /** Games per set (tennis): `[{ home, away, tiebreak }]`. */
+    periods: jsonb('periods').notNull().default([]),
     /** `home`, `away` or `draw`, once decided. */
     winner: text('winner'),
     neutral: boolean('neutral').notNull().default(false),
     round: integer('round'),
+    roundName: text('round_name'),
     /** Flagged matches (e.g. playoffs) get the pool's flagged multiplier. */
     flagged: boolean('flagged').notNull().default(false),
     /** The upstream's own last-change time, for change detection. */

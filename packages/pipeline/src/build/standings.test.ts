@@ -264,6 +264,16 @@ describe('computeStandings', () => {
       ]);
     });
 
+    it('applies pointsForDraw on its own, keeping the default win', () => {
+      const table = computeStandings(matches(), { pointsForDraw: 0 });
+      expect(table).toEqual([
+        row(1, 'yyy', [2, 1, 1, 0, 3, 0, 3]),
+        row(2, 'aaa', [2, 1, 0, 1, 1, 3, 3]),
+        row(3, 'bbb', [2, 0, 2, 0, 0, 0, 0]),
+        row(4, 'xxx', [2, 0, 1, 1, 0, 1, 0]),
+      ]);
+    });
+
     it('uses custom points in head-to-head too', () => {
       // aaa, bbb and ccc tie overall under both 3/1 and 1/1. Among themselves bbb has a win and a
       // draw, aaa two draws: 4 v 2 at 3/1, but 2 v 2 at 1/1, where ids then put aaa first.
