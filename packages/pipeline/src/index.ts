@@ -7,7 +7,21 @@ export {
   type MatchRating,
   PLAIN_ELO_DEFAULTS,
 } from './rate/plain-elo.js';
+export { type BuildResult, buildSeason } from './stages/build-season.js';
+export { type DiscoverDeps, type DiscoverResult, discoverSeason } from './stages/discover-season.js';
 export { type Fetcher, type IngestDeps, type IngestResult, ingestMatch } from './stages/ingest-match.js';
+export { type RateResult, ratePool } from './stages/rate-pool.js';
 export { coreIds } from './store/core-ids.js';
 export { type MatchRecords, markRatingsDirty, type UpsertOutcome, upsertMatchRecords } from './store/core-records.js';
 export { type PayloadToStore, type StoredPayload, sha256Hex, storePayload } from './store/raw-payloads.js';
+export {
+  closeRun,
+  createRun,
+  type NewRun,
+  type RunScope,
+  runningRunFor,
+  type StageCounters,
+  scopeKey,
+  stageFinished,
+  stageStarted,
+} from './store/runs.js';

@@ -1,0 +1,107 @@
+import type { Config } from '@matchflow/config';
+import { core, type Db } from '@matchflow/db';
+import type { DiscoverJob } from '@matchflow/queues';
+import {
+  type CanonicalMatch,
+  mapSofascoreEventsPage,
+  SOFASCORE_ENDPOINTS,
+  SOFASCORE_PATHS,
+  UpstreamNotFound,
+} from '@matchflow/sources';
+import type { Logger } from '@matchflow/telemetry';
+import { inArray } from 'drizzle-orm';
+import { coreIds } from '../store/core-ids.js';
+import { storePayload } from '../store/raw-payloads.js';
+import type { Fetcher } from './ingest-match.js';
+
+export interface DiscoverDeps {
+  db: Db;
+  fetcher: Fetcher;
+  config: Pick<Config, 'sources'>;
+  logger: Logger;
+}
+
+export interface DiscoverResult {
+  /** Upstream match ids to ingest, in season order. */
+  matches: string[];
+  /** Matches listed by the upstream for the season. */
+  scanned: number;
+  requests: number;
+}
+
+/** Stop paging a direction after this many pages, whatever the upstream says. */
+const MAX_PAGES = 100;
+
+/**
+ * `discover(season)`: page through the season's events (played, then to come) and choose what
+ * to ingest: in `full` mode everything; otherwise what core does not hold yet or holds
+ * differently (status, score, kick-off, or the upstream's change time).
+ */
+export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Promise<DiscoverResult> {
+  const kind = deps.config.sources[job.source]?.kind;
+  if (kind !== 'sofascore')
+    throw new Error(`discover: not available for ${kind ?? 'an unknown'} source '${job.source}'`);
+  const priority = job.trigger === 'backfill' ? 'backfill' : 'scheduled';
+  let requests = 0;
+  const listed = new Map<string, CanonicalMatch>();
+
+  for (const direction of ['last', 'next'] as const) {
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const path =
+        direction === 'last'
+          ? SOFASCORE_PATHS.eventsLast(job.competition, job.season, page)
+          : SOFASCORE_PATHS.eventsNext(job.competition, job.season, page);
+      requests += 1;
+      let payload: Awaited<ReturnType<Fetcher['fetch']>>;
+      try {
+        payload = await deps.fetcher.fetch(SOFASCORE_ENDPOINTS.events, path, { priority });
+      } catch (error) {
+        // Past the last page (or a season with nothing in this direction) the upstream answers 404.
+        if (error instanceof UpstreamNotFound) break;
+        throw error;
+      }
+      const { batch, hasNextPage } = mapSofascoreEventsPage(payload.body, job.source);
+      await storePayload(deps.db, {
+        source: job.source,
+        endpoint: SOFASCORE_ENDPOINTS.events,
+        key: `${job.competition}.${job.season}.${direction}.${page}`,
+        fetchedAt: payload.fetchedAt,
+        httpStatus: payload.status,
+        text: payload.text,
+        body: payload.body,
+        runId: job.runId,
+      });
+      for (const match of batch.matches) listed.set(match.sourceId, match);
+      if (!hasNextPage) break;
+    }
+  }
+
+  const ordered = [...listed.values()].sort(
+    (a, b) => a.startTime.getTime() - b.startTime.getTime() || a.sourceId.localeCompare(b.sourceId),
+  );
+  if (job.mode === 'full')
+    return { matches: ordered.map((match) => match.sourceId), scanned: ordered.length, requests };
+
+  const ids = ordered.map((match) => coreIds.match(job.source, match.sourceId));
+  const known = new Map(
+    (ids.length === 0 ? [] : await deps.db.select().from(core.matches).where(inArray(core.matches.id, ids))).map(
+      (row) => [row.id, row],
+    ),
+  );
+  const changed = ordered.filter((match) => {
+    const row = known.get(coreIds.match(job.source, match.sourceId));
+    if (!row) return true;
+    return (
+      row.status !== match.status ||
+      row.startTime.getTime() !== match.startTime.getTime() ||
+      row.homeScore !== (match.score?.home ?? null) ||
+      row.awayScore !== (match.score?.away ?? null) ||
+      (row.sourceChangedAt?.getTime() ?? null) !== (match.sourceChangedAt?.getTime() ?? null)
+    );
+  });
+  deps.logger.info(
+    { competition: job.competitionId, season: job.season, scanned: ordered.length, changed: changed.length, requests },
+    'season discovered',
+  );
+  return { matches: changed.map((match) => match.sourceId), scanned: ordered.length, requests };
+}

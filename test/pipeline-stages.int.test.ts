@@ -1,0 +1,213 @@
+import { loadConfig } from '@matchflow/config';
+import { core, curated, ops, ratings } from '@matchflow/db';
+import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
+import {
+  buildSeason,
+  closeRun,
+  computeStandings,
+  createRun,
+  discoverSeason,
+  ingestMatch,
+  ratePool,
+  runningRunFor,
+  scopeKey,
+  stageFinished,
+  stageStarted,
+} from '@matchflow/pipeline';
+import { newRunId } from '@matchflow/queues';
+import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay-api';
+import { SourceClient } from '@matchflow/sources';
+import { createLogger } from '@matchflow/telemetry';
+import { testRedis } from '@matchflow/testing';
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * The stages chained by hand (the fleet chains them through queues): discover a season,
+ * ingest what it found, rate the pool, build the standings, record the run.
+ */
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+const logger = createLogger({ service: 'test', level: 'silent' });
+const redis = testRedis(undefined, 'pipeline-stages');
+let replay: ReplayServer;
+let client: SourceClient;
+let config: ReturnType<typeof loadConfig>;
+
+beforeAll(async () => {
+  replay = await startReplay({ port: 0, seed: 7 });
+  config = loadConfig(
+    {},
+    JSON.stringify({
+      sources: {
+        sofascore: {
+          kind: 'sofascore',
+          baseUrl: replay.apiUrl,
+          rateLimit: { requestsPerInterval: 2000, intervalMs: 1000, maxConcurrent: 16 },
+        },
+      },
+      ratingPools: { football: {} },
+      competitions: [
+        { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50001, 50003], ratingPool: 'football' },
+      ],
+    }),
+  );
+  client = new SourceClient({
+    name: 'sofascore',
+    settings: config.sources.sofascore as never,
+    redis: redis.connect(),
+    prefix: redis.prefix,
+    logger,
+  });
+});
+afterAll(async () => {
+  await client?.close();
+  await replay?.close();
+  await redis.cleanup();
+});
+
+async function accounting(): Promise<AccountingSnapshot> {
+  return (await (await fetch(`${replay.url}/_control/accounting`)).json()) as AccountingSnapshot;
+}
+
+/** Run `work` over `items`, `concurrency` at a time. */
+async function eachLimited<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next] as T;
+        next += 1;
+        await work(item);
+      }
+    }),
+  );
+}
+
+/** Standings straight from the simulation: every played match, corrections applied as of now. */
+function standingsFromSimulation(seasonId: number) {
+  const season = replay.world?.competitions[0]?.seasons.find((candidate) => candidate.id === seasonId);
+  const now = replay.clock.now();
+  const finished = (season?.matches ?? []).filter(
+    (match) =>
+      match.fate !== 'canceled' && match.football && (match.reschedule?.to ?? match.startTimestamp) + 4 * 3_600 < now,
+  );
+  return computeStandings(
+    finished.map((match) => {
+      const struck = match.correction && now >= match.correction.at ? match.correction.goalId : undefined;
+      const goals = { home: 0, away: 0 };
+      for (const goal of match.football?.goals ?? []) if (goal.id !== struck) goals[goal.side] += 1;
+      return {
+        id: `sofascore.match.${match.id}`,
+        homeId: `sofascore.team.${match.home.id}`,
+        awayId: `sofascore.team.${match.away.id}`,
+        status: 'finished',
+        homeScore: goals.home,
+        awayScore: goals.away,
+        startTime: new Date(match.startTimestamp * 1000),
+      };
+    }),
+  );
+}
+
+async function runSeason(database: TestDatabase, season: string, mode: 'full' | 'changed') {
+  const runId = newRunId();
+  const scope = { source: 'sofascore', competitionId: 'demo-league', competition: '1001', season };
+  const deps = { db: database.db, fetcher: client, config, logger };
+  await createRun(database.db, { runId, trigger: 'cli', scope, env: 'dev' });
+  await stageStarted(database.db, runId, 'discover', scopeKey(scope), 1);
+  const discovered = await discoverSeason(deps, { ...scope, runId, mode, trigger: 'cli' });
+  await stageFinished(database.db, runId, 'discover', scopeKey(scope), {
+    status: 'ok',
+    counters: { scanned: discovered.scanned, selected: discovered.matches.length },
+  });
+  await eachLimited(discovered.matches, 8, (match) => ingestMatch(deps, { ...scope, runId, match, trigger: 'cli' }));
+  const rated = await ratePool({ db: database.db, config }, { runId, pool: 'football' });
+  const built = await buildSeason({ db: database.db }, { competitionId: 'demo-league', season });
+  await closeRun(database.db, runId, { status: 'ok', counters: { matches: discovered.matches.length } });
+  return { runId, discovered, rated, built };
+}
+
+describe.each(testBackends(process.env))('stages end to end on %s', (backend) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase(backend, { serverUrl, label: 'stages' });
+  });
+  afterAll(async () => {
+    await database?.dispose();
+  });
+
+  it('ingests a whole season and writes the standings the simulation implies', async () => {
+    const { runId, discovered, rated, built } = await runSeason(database, '50001', 'full');
+    expect(discovered.scanned).toBe(380);
+    expect(discovered.matches).toHaveLength(380);
+    expect(built.standings).toBe(20);
+    // One match of each season is cancelled: 379 results to rate.
+    expect(rated.matches).toBe(379);
+
+    const table = await database.db
+      .select()
+      .from(curated.standings)
+      .where(eq(curated.standings.seasonId, 'demo-league.50001'))
+      .orderBy(asc(curated.standings.position));
+    const expected = standingsFromSimulation(50001);
+    expect(table.map(({ competitionId: _c, seasonId: _s, ...row }) => row)).toEqual(expected);
+    expect(table.reduce((sum, row) => sum + row.played, 0)).toBe(2 * 379);
+
+    const [run] = await database.db.select().from(ops.pipelineRuns).where(eq(ops.pipelineRuns.runId, runId));
+    expect(run).toMatchObject({ status: 'ok', finishedAt: expect.any(Date) });
+    const [stage] = await database.db.select().from(ops.stageRuns).where(eq(ops.stageRuns.runId, runId));
+    expect(stage).toMatchObject({ stage: 'discover', status: 'ok', counters: { scanned: 380, selected: 380 } });
+    expect(await runningRunFor(database.db, { competitionId: 'demo-league', season: '50001' })).toBeUndefined();
+    expect(await database.db.select().from(ratings.dirtyMarkers)).toEqual([]);
+  });
+
+  it('asks again only for what changed, and changes nothing when nothing did', async () => {
+    const original = replay.clock.now();
+    try {
+      replay.clock.set(Date.parse('2025-11-01T12:00:00Z') / 1000);
+      const first = await runSeason(database, '50003', 'changed');
+      expect(first.discovered.matches).toHaveLength(380);
+
+      // Nothing happened upstream: nothing to ingest, and the standings stay as they were.
+      const before = await database.db
+        .select()
+        .from(curated.standings)
+        .where(eq(curated.standings.seasonId, 'demo-league.50003'));
+      const quiet = await runSeason(database, '50003', 'changed');
+      expect(quiet.discovered.matches).toEqual([]);
+      expect(
+        await database.db.select().from(curated.standings).where(eq(curated.standings.seasonId, 'demo-league.50003')),
+      ).toEqual(before);
+
+      // A week on: that round's matches (and any correction published meanwhile) are fetched, nothing else.
+      replay.clock.set(Date.parse('2025-11-08T23:00:00Z') / 1000);
+      await fetch(`${replay.url}/_control/accounting/reset`, { method: 'POST' });
+      const week = await runSeason(database, '50003', 'changed');
+      const served = await accounting();
+      expect(week.discovered.matches.length).toBeGreaterThanOrEqual(10);
+      expect(week.discovered.matches.length).toBeLessThan(30);
+      expect(served.byEndpoint.event?.['200']).toBe(week.discovered.matches.length);
+      const rows = await database.db
+        .select()
+        .from(curated.standings)
+        .where(eq(curated.standings.seasonId, 'demo-league.50003'))
+        .orderBy(asc(curated.standings.position));
+      expect(rows.map(({ competitionId: _c, seasonId: _s, ...row }) => row)).toEqual(standingsFromSimulation(50003));
+    } finally {
+      replay.clock.set(original);
+    }
+  });
+
+  it('keeps core as it was when the same season is ingested again', async () => {
+    const dump = async () =>
+      JSON.stringify(await database.db.select().from(core.matches).orderBy(asc(core.matches.id)));
+    const before = await dump();
+    await runSeason(database, '50001', 'full');
+    expect(await dump()).toBe(before);
+  });
+});
