@@ -293,6 +293,27 @@ export const DashboardSettings = z
     }
   }, ALWAYS);
 
+export const WorkerSettings = z.strictObject({
+  /** Jobs each worker process runs at once, per queue. Ingest is I/O-bound; ratings has one writer per pool anyway. */
+  concurrency: z
+    .strictObject({
+      discover: positiveInt().default(2),
+      ingest: positiveInt().default(8),
+      ratings: positiveInt().default(1),
+      build: positiveInt().default(2),
+    })
+    .prefault({}),
+  /** On SIGTERM, in-flight jobs get this long to finish before the worker stops anyway. */
+  shutdownTimeoutMs: positiveInt().default(30_000),
+});
+
+export const RunSettings = z.strictObject({
+  /** A trigger for a scope whose previous run is still going: `skip` it, or `queue` it behind. */
+  overlap: z.enum(['skip', 'queue']).default('skip'),
+  /** A run still `running` after this long is presumed dead (the reaper closes it). */
+  staleAfterMs: positiveInt().default(6 * 3_600_000),
+});
+
 export const RedisSettings = z.strictObject({
   url: redisUrl.default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix; the braces keep every queue of a flow in one Redis Cluster slot. */
@@ -325,6 +346,8 @@ export const ConfigSchema = z
     retention: RetentionSettings.prefault({}),
     alerts: AlertSettings.prefault({}),
     dashboard: DashboardSettings.prefault({}),
+    workers: WorkerSettings.prefault({}),
+    runs: RunSettings.prefault({}),
   })
   .superRefine(checkReferences, ALWAYS);
 

@@ -1,4 +1,7 @@
 export { computeStandings, type StandingsMatch, type StandingsOptions, type StandingsRow } from './build/standings.js';
+export { isFinalFailure, toBullmqError } from './fleet/error-mapping.js';
+export { Fleet, type FleetOptions } from './fleet/fleet.js';
+export { type RunRequest, type RunStart, triggerRun } from './fleet/trigger.js';
 export {
   type CurrentRating,
   computePlainElo,
@@ -17,6 +20,7 @@ export { type PayloadToStore, type StoredPayload, sha256Hex, storePayload } from
 export {
   closeRun,
   createRun,
+  discardRun,
   type NewRun,
   type RunScope,
   runningRunFor,

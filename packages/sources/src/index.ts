@@ -14,10 +14,12 @@ export {
   type MatchContext,
   mapSofascoreEvent,
   mapSofascoreEventsPage,
+  mapSofascoreEventsPageTolerant,
   mapSofascoreIncidents,
   mapSofascoreLineups,
   mapSofascoreSeasons,
   mapSofascoreStatistics,
+  type RejectedEvent,
   SOFASCORE_ENDPOINTS,
   SOFASCORE_PATHS,
 } from './adapters/sofascore.js';

@@ -3,7 +3,7 @@ import { core, type Db } from '@matchflow/db';
 import type { DiscoverJob } from '@matchflow/queues';
 import {
   type CanonicalMatch,
-  mapSofascoreEventsPage,
+  mapSofascoreEventsPageTolerant,
   SOFASCORE_ENDPOINTS,
   SOFASCORE_PATHS,
   UpstreamNotFound,
@@ -22,7 +22,7 @@ export interface DiscoverDeps {
 }
 
 export interface DiscoverResult {
-  /** Upstream match ids to ingest, in season order. */
+  /** Upstream match ids to ingest, in season order (unreadable listings last). */
   matches: string[];
   /** Matches listed by the upstream for the season. */
   scanned: number;
@@ -36,6 +36,10 @@ const MAX_PAGES = 100;
  * `discover(season)`: page through the season's events (played, then to come) and choose what
  * to ingest: in `full` mode everything; otherwise what core does not hold yet or holds
  * differently (status, score, kick-off, or the upstream's change time).
+ *
+ * Pages are checked event by event: an event the listing cannot vouch for (it breaks its
+ * contract there) is still selected, so ingest looks at it and quarantines it if need be; the
+ * page is kept in raw marked with the problems. One bad event never stops a season.
  */
 export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Promise<DiscoverResult> {
   const kind = deps.config.sources[job.source]?.kind;
@@ -44,6 +48,7 @@ export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Prom
   const priority = job.trigger === 'backfill' ? 'backfill' : 'scheduled';
   let requests = 0;
   const listed = new Map<string, CanonicalMatch>();
+  const unreadable = new Set<string>();
 
   for (const direction of ['last', 'next'] as const) {
     for (let page = 0; page < MAX_PAGES; page += 1) {
@@ -60,7 +65,7 @@ export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Prom
         if (error instanceof UpstreamNotFound) break;
         throw error;
       }
-      const { batch, hasNextPage } = mapSofascoreEventsPage(payload.body, job.source);
+      const { batch, hasNextPage, rejected } = mapSofascoreEventsPageTolerant(payload.body, job.source);
       await storePayload(deps.db, {
         source: job.source,
         endpoint: SOFASCORE_ENDPOINTS.events,
@@ -70,38 +75,55 @@ export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Prom
         text: payload.text,
         body: payload.body,
         runId: job.runId,
+        ...(rejected.length > 0
+          ? { contractError: rejected.flatMap((reject) => reject.violation.problems).join('; ') }
+          : {}),
       });
+      for (const reject of rejected) {
+        deps.logger.warn(
+          {
+            competition: job.competitionId,
+            season: job.season,
+            event: reject.sourceId,
+            problems: reject.violation.problems,
+          },
+          'event in season listing broke its contract',
+        );
+        if (reject.sourceId) unreadable.add(reject.sourceId);
+      }
       for (const match of batch.matches) listed.set(match.sourceId, match);
       if (!hasNextPage) break;
     }
   }
+  for (const id of listed.keys()) unreadable.delete(id);
 
   const ordered = [...listed.values()].sort(
     (a, b) => a.startTime.getTime() - b.startTime.getTime() || a.sourceId.localeCompare(b.sourceId),
   );
-  if (job.mode === 'full')
-    return { matches: ordered.map((match) => match.sourceId), scanned: ordered.length, requests };
-
-  const ids = ordered.map((match) => coreIds.match(job.source, match.sourceId));
-  const known = new Map(
-    (ids.length === 0 ? [] : await deps.db.select().from(core.matches).where(inArray(core.matches.id, ids))).map(
-      (row) => [row.id, row],
-    ),
-  );
-  const changed = ordered.filter((match) => {
-    const row = known.get(coreIds.match(job.source, match.sourceId));
-    if (!row) return true;
-    return (
-      row.status !== match.status ||
-      row.startTime.getTime() !== match.startTime.getTime() ||
-      row.homeScore !== (match.score?.home ?? null) ||
-      row.awayScore !== (match.score?.away ?? null) ||
-      (row.sourceChangedAt?.getTime() ?? null) !== (match.sourceChangedAt?.getTime() ?? null)
-    );
-  });
+  const scanned = ordered.length + unreadable.size;
+  let selected: string[];
+  if (job.mode === 'full') {
+    selected = [...ordered.map((match) => match.sourceId), ...unreadable];
+  } else {
+    const ids = ordered.map((match) => coreIds.match(job.source, match.sourceId));
+    const rows = ids.length === 0 ? [] : await deps.db.select().from(core.matches).where(inArray(core.matches.id, ids));
+    const known = new Map(rows.map((row) => [row.id, row]));
+    const changed = ordered.filter((match) => {
+      const row = known.get(coreIds.match(job.source, match.sourceId));
+      if (!row) return true;
+      return (
+        row.status !== match.status ||
+        row.startTime.getTime() !== match.startTime.getTime() ||
+        row.homeScore !== (match.score?.home ?? null) ||
+        row.awayScore !== (match.score?.away ?? null) ||
+        (row.sourceChangedAt?.getTime() ?? null) !== (match.sourceChangedAt?.getTime() ?? null)
+      );
+    });
+    selected = [...changed.map((match) => match.sourceId), ...unreadable];
+  }
   deps.logger.info(
-    { competition: job.competitionId, season: job.season, scanned: ordered.length, changed: changed.length, requests },
+    { competition: job.competitionId, season: job.season, scanned, selected: selected.length, requests },
     'season discovered',
   );
-  return { matches: changed.map((match) => match.sourceId), scanned: ordered.length, requests };
+  return { matches: selected, scanned, requests };
 }

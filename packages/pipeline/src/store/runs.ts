@@ -1,5 +1,5 @@
 import { type Db, ops, type RunStatus, type StageStatus } from '@matchflow/db';
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ne, sql } from 'drizzle-orm';
 
 /** What a run covers: one competition-season of one source. */
 export interface RunScope {
@@ -36,7 +36,7 @@ export async function createRun(db: Db, run: NewRun): Promise<void> {
 export async function runningRunFor(
   db: Db,
   scope: Pick<RunScope, 'competitionId' | 'season'>,
-  staleAfterMs = 6 * 3_600_000,
+  options: { staleAfterMs?: number; except?: string } = {},
 ): Promise<string | undefined> {
   const [row] = await db
     .select({ runId: ops.pipelineRuns.runId })
@@ -46,11 +46,20 @@ export async function runningRunFor(
         eq(ops.pipelineRuns.status, 'running'),
         sql`${ops.pipelineRuns.scope}->>'competitionId' = ${scope.competitionId}`,
         sql`${ops.pipelineRuns.scope}->>'season' = ${scope.season}`,
-        gt(ops.pipelineRuns.startedAt, new Date(Date.now() - staleAfterMs)),
+        gt(ops.pipelineRuns.startedAt, new Date(Date.now() - (options.staleAfterMs ?? 6 * 3_600_000))),
+        ...(options.except ? [ne(ops.pipelineRuns.runId, options.except)] : []),
       ),
     )
+    .orderBy(asc(ops.pipelineRuns.startedAt), asc(ops.pipelineRuns.runId))
     .limit(1);
   return row?.runId;
+}
+
+/** Forget a run that never started any work (it lost a race for its scope). */
+export async function discardRun(db: Db, runId: string): Promise<void> {
+  await db
+    .delete(ops.pipelineRuns)
+    .where(and(eq(ops.pipelineRuns.runId, runId), eq(ops.pipelineRuns.status, 'running')));
 }
 
 export type StageCounters = Record<string, number | string[]>;

@@ -5,6 +5,7 @@ import { ContractViolation } from '../errors.js';
 import {
   mapSofascoreEvent,
   mapSofascoreEventsPage,
+  mapSofascoreEventsPageTolerant,
   mapSofascoreIncidents,
   mapSofascoreLineups,
   mapSofascoreSeasons,
@@ -122,6 +123,21 @@ describe.skipIf(!haveFixtures)('sofascore adapter on real recordings', () => {
     expect(page.hasNextPage).toBe(true);
     expect(page.batch.matches.length).toBeGreaterThan(0);
     expect(page.batch.competitions).toEqual([expect.objectContaining({ sourceId: '851', sport: 'football' })]);
+  });
+
+  it('sets aside one malformed event of a page, with its id and path, and maps the rest', () => {
+    const { events } = load('sport_football_scheduled-events__moisuc.json') as {
+      events: Array<Record<string, unknown>>;
+    };
+    const broken = structuredClone(events);
+    const victim = broken[5] as { id: number; startTimestamp: unknown };
+    victim.startTimestamp = 'soon';
+    const page = mapSofascoreEventsPageTolerant({ events: broken, hasNextPage: false }, source);
+    expect(page.batch.matches).toHaveLength(107);
+    expect(page.rejected).toHaveLength(1);
+    expect(page.rejected[0]?.sourceId).toBe(String(victim.id));
+    expect(page.rejected[0]?.violation.path).toBe('events[5].startTimestamp');
+    expect(() => mapSofascoreEventsPage({ events: broken, hasNextPage: false }, source)).toThrow(ContractViolation);
   });
 
   it('maps every event of a scheduled-events day, whatever its status', () => {

@@ -15,8 +15,9 @@ import type {
 } from '../canonical.js';
 import {
   SofascoreEvent,
-  type SofascoreEventSummary,
+  SofascoreEventSummary,
   SofascoreEventsPage,
+  SofascoreEventsPageEnvelope,
   SofascoreIncidents,
   SofascoreLineups,
   SofascoreSeasons,
@@ -82,6 +83,44 @@ export function mapSofascoreSeasons(
 export function mapSofascoreEventsPage(body: unknown, source: string): { batch: CanonicalBatch; hasNextPage: boolean } {
   const page = parseContract(SofascoreEventsPage, body, { source, endpoint: SOFASCORE_ENDPOINTS.events });
   return { batch: batchOf(page.events, source), hasNextPage: page.hasNextPage };
+}
+
+export interface RejectedEvent {
+  /** The event's id, when it had a readable one. */
+  sourceId: string | undefined;
+  violation: ContractViolation;
+}
+
+/**
+ * A season page, checked event by event: the events that meet the contract are mapped, the
+ * others are returned as rejected (with their ids where readable) instead of failing the page.
+ * Discover uses this so one malformed event cannot stop a whole season's run.
+ */
+export function mapSofascoreEventsPageTolerant(
+  body: unknown,
+  source: string,
+): { batch: CanonicalBatch; hasNextPage: boolean; rejected: RejectedEvent[] } {
+  const page = parseContract(SofascoreEventsPageEnvelope, body, { source, endpoint: SOFASCORE_ENDPOINTS.events });
+  const accepted: SofascoreEventSummary[] = [];
+  const rejected: RejectedEvent[] = [];
+  page.events.forEach((event, index) => {
+    try {
+      accepted.push(parseContract(SofascoreEventSummary, event, { source, endpoint: SOFASCORE_ENDPOINTS.events }));
+    } catch (error) {
+      if (!(error instanceof ContractViolation)) throw error;
+      const id = (event as { id?: unknown } | null)?.id;
+      const located = new ContractViolation(
+        source,
+        SOFASCORE_ENDPOINTS.events,
+        error.problems.map((problem) => ({
+          path: `events[${index}].${problem.split(': ')[0]}`,
+          message: problem.split(': ').slice(1).join(': '),
+        })),
+      );
+      rejected.push({ sourceId: typeof id === 'number' ? String(id) : undefined, violation: located });
+    }
+  });
+  return { batch: batchOf(accepted, source), hasNextPage: page.hasNextPage, rejected };
 }
 
 export function mapSofascoreEvent(body: unknown, source: string): CanonicalBatch {

@@ -67,6 +67,12 @@ export const SofascoreEventsPage = z.looseObject({
 });
 export type SofascoreEventsPage = z.output<typeof SofascoreEventsPage>;
 
+/** The page envelope alone: events are then checked one by one, so one bad event spoils only itself. */
+export const SofascoreEventsPageEnvelope = z.looseObject({
+  events: z.array(z.unknown()),
+  hasNextPage: z.boolean(),
+});
+
 /** `GET event/{id}` */
 export const SofascoreEvent = z.looseObject({ event: SofascoreEventSummary });
 export type SofascoreEvent = z.output<typeof SofascoreEvent>;

@@ -1,0 +1,260 @@
+import type { Config } from '@matchflow/config';
+import { type Db, ops } from '@matchflow/db';
+import { createRedis, jobIds, Producer, type QueueName, validatePayload } from '@matchflow/queues';
+import { SourceClient } from '@matchflow/sources';
+import { jobLogger, type Logger } from '@matchflow/telemetry';
+import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
+import { and, count, eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { buildSeason } from '../stages/build-season.js';
+import { discoverSeason } from '../stages/discover-season.js';
+import { type Fetcher, ingestMatch } from '../stages/ingest-match.js';
+import { ratePool } from '../stages/rate-pool.js';
+import { closeRun, runningRunFor, scopeKey, stageFinished, stageStarted } from '../store/runs.js';
+import { isFinalFailure, toBullmqError } from './error-mapping.js';
+
+/** A queued-overlap run looks again this often for its predecessor to finish. */
+const OVERLAP_RETRY_MS = 2_000;
+
+export interface FleetOptions {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  /** Which queues this process works (default: all four pipeline queues). */
+  queues?: QueueName[];
+  /** Upstream access per source name; by default a SourceClient for each configured source. */
+  fetchers?: Map<string, Fetcher>;
+}
+
+type StageQueue = 'discover' | 'ingest' | 'ratings' | 'build';
+
+/**
+ * The workers of one process: a BullMQ worker per pipeline queue, each processor recording its
+ * stage in ops and closing the run when the run ends. Any number of processes, on any machines,
+ * may run a Fleet against the same Redis and PostgreSQL.
+ */
+export class Fleet {
+  readonly producer: Producer;
+  private readonly workers: Worker[] = [];
+  private readonly connections: Redis[] = [];
+  private readonly clients: SourceClient[] = [];
+  private readonly fetchers: Map<string, Fetcher>;
+  private readonly options: FleetOptions;
+  private readonly logger: Logger;
+
+  private constructor(options: FleetOptions) {
+    this.options = options;
+    this.logger = options.logger;
+    const client = this.connect('client');
+    this.producer = new Producer({ connection: client, prefix: options.config.redis.prefix, config: options.config });
+    this.fetchers = options.fetchers ?? new Map();
+    if (!options.fetchers) {
+      for (const [name, settings] of Object.entries(options.config.sources)) {
+        const source = new SourceClient({
+          name,
+          settings,
+          redis: client,
+          prefix: options.config.redis.prefix,
+          logger: options.logger,
+          onBlocked: (error) => this.logger.error({ source: name, err: error }, 'source blocked: alert'),
+        });
+        this.clients.push(source);
+        this.fetchers.set(name, source);
+      }
+    }
+  }
+
+  /** Start working the queues. */
+  static start(options: FleetOptions): Fleet {
+    const fleet = new Fleet(options);
+    for (const queue of options.queues ?? (['discover', 'ingest', 'ratings', 'build'] as const))
+      fleet.startWorker(queue as StageQueue);
+    return fleet;
+  }
+
+  private connect(role: 'worker' | 'client'): Redis {
+    const connection = createRedis(this.options.config.redis.url, role);
+    connection.on('error', (error) => this.logger.warn({ err: error, role }, 'redis connection error'));
+    this.connections.push(connection);
+    return connection;
+  }
+
+  private startWorker(queue: StageQueue): void {
+    const { config } = this.options;
+    const worker = new Worker(queue, async (job, token) => this.process(queue, job, token), {
+      connection: this.connect('worker'),
+      prefix: config.redis.prefix,
+      concurrency: config.workers.concurrency[queue],
+      // A limiter must be set for queue.rateLimit() + RateLimitError to hold jobs back.
+      limiter: { max: 100_000, duration: 1_000 },
+    });
+    worker.on('error', (error) => this.logger.error({ err: error, queue }, 'worker error'));
+    worker.on('failed', (job, error) => {
+      if (job) void this.onFailed(queue, job, error);
+    });
+    this.workers.push(worker);
+  }
+
+  private fetcher(source: string): Fetcher {
+    const fetcher = this.fetchers.get(source);
+    if (!fetcher) throw new Error(`source '${source}' is not configured`);
+    return fetcher;
+  }
+
+  private async process(queue: StageQueue, job: Job, token: string | undefined): Promise<unknown> {
+    const log = jobLogger(this.logger, job);
+    try {
+      switch (queue) {
+        case 'discover':
+          return await this.discover(job, token, log);
+        case 'ingest':
+          return await this.ingest(job, log);
+        case 'ratings':
+          return await this.rate(job);
+        case 'build':
+          return await this.build(job);
+      }
+    } catch (error) {
+      if (error instanceof DelayedError) throw error;
+      throw await toBullmqError(error, this.producer.queues[queue] as Queue);
+    }
+  }
+
+  private async discover(job: Job, token: string | undefined, log: Logger): Promise<unknown> {
+    const { db, config } = this.options;
+    const data = validatePayload('discover', job.data);
+    const key = scopeKey(data);
+    const older = await runningRunFor(db, data, { staleAfterMs: config.runs.staleAfterMs, except: data.runId });
+    if (older && older < data.runId) {
+      // Queued behind a run still going for the same scope: look again shortly.
+      await job.moveToDelayed(Date.now() + OVERLAP_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    await stageStarted(db, data.runId, 'discover', key, job.attemptsMade + 1);
+    const found = await discoverSeason({ db, fetcher: this.fetcher(data.source), config, logger: log }, data);
+    const counters = { scanned: found.scanned, selected: found.matches.length, requests: found.requests };
+    if (found.matches.length === 0) {
+      await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
+      await closeRun(db, data.runId, { status: 'ok', counters: { matches: 0 } });
+      log.info(counters, 'nothing changed: run closed');
+      return counters;
+    }
+    const pool = config.competitions.find((competition) => competition.id === data.competitionId)?.ratingPool;
+    if (!pool) throw new Error(`competition '${data.competitionId}' has no rating pool`);
+    const scope = {
+      runId: data.runId,
+      source: data.source,
+      competitionId: data.competitionId,
+      competition: data.competition,
+      season: data.season,
+    };
+    await this.producer.addRunFlow({
+      build: { ...scope, pool, trigger: data.trigger },
+      ratings: { runId: data.runId, pool },
+      ingests: found.matches.map((match) => ({ ...scope, match, trigger: data.trigger })),
+    });
+    await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
+    return counters;
+  }
+
+  private async ingest(job: Job, log: Logger): Promise<unknown> {
+    const { db, config } = this.options;
+    const data = validatePayload('ingest', job.data);
+    await stageStarted(db, data.runId, 'ingest', data.match, job.attemptsMade + 1);
+    const result = await ingestMatch({ db, fetcher: this.fetcher(data.source), config, logger: log }, data);
+    await stageFinished(db, data.runId, 'ingest', data.match, {
+      status: 'ok',
+      counters: {
+        requests: result.requests,
+        newPayloads: result.newPayloads,
+        resultChanged: result.resultChanged ? 1 : 0,
+      },
+    });
+    return { match: data.match, requests: result.requests, newPayloads: result.newPayloads };
+  }
+
+  private async rate(job: Job): Promise<unknown> {
+    const { db, config } = this.options;
+    const data = validatePayload('ratings', job.data);
+    await stageStarted(db, data.runId, 'ratings', data.pool, job.attemptsMade + 1);
+    // Ingests that failed for good were set aside; the run will say which.
+    const failedIngests = Object.keys(await job.getIgnoredChildrenFailures())
+      .map((key) => key.split(':').at(-1) ?? key)
+      .map((id) => id.split('.')[2] ?? id)
+      .sort();
+    const rated = await ratePool({ db, config }, data);
+    await stageFinished(db, data.runId, 'ratings', data.pool, { status: 'ok', counters: { ...rated, failedIngests } });
+    return { ...rated, failedIngests };
+  }
+
+  private async build(job: Job): Promise<unknown> {
+    const { db } = this.options;
+    const data = validatePayload('build', job.data);
+    const key = scopeKey(data);
+    await stageStarted(db, data.runId, 'build', key, job.attemptsMade + 1);
+    const children = Object.values(await job.getChildrenValues()) as Array<{
+      failedIngests?: string[];
+      matches?: number;
+    }>;
+    const failedIngests = children.flatMap((child) => child.failedIngests ?? []);
+    const built = await buildSeason({ db }, data);
+    await stageFinished(db, data.runId, 'build', key, { status: 'ok', counters: { standings: built.standings } });
+    const ingested = await this.countStage(data.runId, 'ingest');
+    await closeRun(db, data.runId, {
+      status: failedIngests.length > 0 ? 'partial' : 'ok',
+      counters: { matches: ingested, failedMatches: failedIngests, standings: built.standings },
+    });
+    return { standings: built.standings, failedIngests };
+  }
+
+  private async countStage(runId: string, stage: string): Promise<number> {
+    const [row] = await this.options.db
+      .select({ value: count() })
+      .from(ops.stageRuns)
+      .where(and(eq(ops.stageRuns.runId, runId), eq(ops.stageRuns.stage, stage), eq(ops.stageRuns.status, 'ok')));
+    return row?.value ?? 0;
+  }
+
+  /** A job failed: record its stage, and when it was the last try of a run-deciding stage, fail the run. */
+  private async onFailed(queue: StageQueue, job: Job, error: Error): Promise<void> {
+    const { db } = this.options;
+    if (!isFinalFailure(job, error)) return;
+    const data = job.data as { runId?: string; match?: string; pool?: string; competitionId?: string; season?: string };
+    if (!data.runId) return;
+    const key =
+      queue === 'ingest'
+        ? (data.match ?? '')
+        : queue === 'ratings'
+          ? (data.pool ?? '')
+          : scopeKey(data as { competitionId: string; season: string });
+    try {
+      await stageFinished(db, data.runId, queue, key, { status: 'failed', error: error.message });
+      // A failed ingest is set aside (the run ends partial); anything else ends the run.
+      if (queue !== 'ingest')
+        await closeRun(db, data.runId, { status: 'failed', failedStage: queue, error: error.message });
+    } catch (recordError) {
+      this.logger.error({ err: recordError, runId: data.runId, queue }, 'could not record a failed job');
+    }
+  }
+
+  /**
+   * Stop taking jobs, let in-flight ones finish within `timeoutMs`, then close everything.
+   * Jobs cut off by the deadline are not lost: their locks lapse and another worker retries them.
+   */
+  async stop(timeoutMs = this.options.config.workers.shutdownTimeoutMs): Promise<void> {
+    const graceful = Promise.all(this.workers.map((worker) => worker.close()));
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    if ((await Promise.race([graceful.then(() => 'done' as const), deadline])) === 'timeout') {
+      this.logger.warn({ timeoutMs }, 'shutdown deadline passed: stopping with jobs in flight');
+      await Promise.all(this.workers.map((worker) => worker.close(true)));
+    }
+    await this.producer.close();
+    await Promise.all(this.clients.map((client) => client.close()));
+    await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+  }
+
+  /** The build job of a run, for callers that wait on it. */
+  static buildJobId(data: { runId: string; competition: string; season: string }): string {
+    return jobIds.build(data);
+  }
+}

@@ -1,0 +1,55 @@
+import type { Config } from '@matchflow/config';
+import type { Db } from '@matchflow/db';
+import { newRunId, type Producer, type Trigger } from '@matchflow/queues';
+import { createRun, discardRun, runningRunFor } from '../store/runs.js';
+
+export interface RunRequest {
+  competitionId: string;
+  season: string;
+  mode: 'changed' | 'full';
+  trigger: Trigger;
+}
+
+export type RunStart = { outcome: 'started'; runId: string } | { outcome: 'skipped'; runningRunId: string | undefined };
+
+/**
+ * Start a run for one competition-season: record it, then enqueue its discover job. With the
+ * `skip` overlap policy a scope whose previous run is still going gets no new run; with `queue`
+ * the new run waits in its discover job until the older one is done.
+ */
+export async function triggerRun(
+  deps: { db: Db; producer: Producer; config: Pick<Config, 'competitions' | 'env' | 'runs'> },
+  request: RunRequest,
+): Promise<RunStart> {
+  const competition = deps.config.competitions.find((candidate) => candidate.id === request.competitionId);
+  if (!competition) throw new Error(`unknown competition '${request.competitionId}'`);
+  if (!competition.seasons.includes(request.season)) {
+    throw new Error(
+      `season '${request.season}' is not tracked for ${competition.id} (tracked: ${competition.seasons.join(', ')})`,
+    );
+  }
+  const scope = {
+    source: competition.source,
+    competitionId: competition.id,
+    competition: competition.competition,
+    season: request.season,
+  };
+  if (deps.config.runs.overlap === 'skip') {
+    const running = await runningRunFor(deps.db, scope, { staleAfterMs: deps.config.runs.staleAfterMs });
+    if (running) return { outcome: 'skipped', runningRunId: running };
+  }
+  const runId = newRunId();
+  await createRun(deps.db, { runId, trigger: request.trigger, scope, env: deps.config.env });
+  const { added } = await deps.producer.enqueueDiscover({
+    ...scope,
+    runId,
+    mode: request.mode,
+    trigger: request.trigger,
+  });
+  if (!added) {
+    // Another run's discover for this scope is already queued: this one never did anything.
+    await discardRun(deps.db, runId);
+    return { outcome: 'skipped', runningRunId: await runningRunFor(deps.db, scope) };
+  }
+  return { outcome: 'started', runId };
+}

@@ -1,0 +1,170 @@
+import { type Config, loadConfig } from '@matchflow/config';
+import { curated, ops, raw } from '@matchflow/db';
+import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
+import { Fleet, triggerRun } from '@matchflow/pipeline';
+import { type ReplayServer, startReplay } from '@matchflow/replay-api';
+import { createLogger } from '@matchflow/telemetry';
+import { testRedis } from '@matchflow/testing';
+import { and, asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/* The fleet through real queues: trigger -> discover -> ingest x N -> ratings -> build. */
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+const logger = createLogger({ service: 'test', level: 'silent' });
+let replay: ReplayServer;
+
+beforeAll(async () => {
+  replay = await startReplay({ port: 0, seed: 7 });
+});
+afterAll(async () => {
+  await replay?.close();
+});
+
+function fleetConfig(prefix: string): Config {
+  return loadConfig(
+    {},
+    JSON.stringify({
+      redis: { prefix },
+      sources: {
+        sofascore: {
+          kind: 'sofascore',
+          baseUrl: replay.apiUrl,
+          rateLimit: { requestsPerInterval: 2000, intervalMs: 1000, maxConcurrent: 16 },
+          retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 1000 },
+        },
+      },
+      ratingPools: { football: {} },
+      competitions: [
+        {
+          id: 'demo-league',
+          source: 'sofascore',
+          competition: 1001,
+          seasons: [50001, 50002, 50003],
+          ratingPool: 'football',
+        },
+      ],
+      workers: { concurrency: { ingest: 8 }, shutdownTimeoutMs: 5000 },
+    }),
+  );
+}
+
+async function waitForRun(database: TestDatabase, runId: string) {
+  let run: typeof ops.pipelineRuns.$inferSelect | undefined;
+  await vi.waitFor(
+    async () => {
+      [run] = await database.db.select().from(ops.pipelineRuns).where(eq(ops.pipelineRuns.runId, runId));
+      expect(run?.status).not.toBe('running');
+    },
+    { timeout: 120_000, interval: 250 },
+  );
+  return run as typeof ops.pipelineRuns.$inferSelect;
+}
+
+describe.each(testBackends(process.env))('the fleet on %s', (backend) => {
+  let database: TestDatabase;
+  let fleet: Fleet;
+  let config: Config;
+  const redis = testRedis(undefined, `fleet-${backend}`);
+
+  beforeAll(async () => {
+    database = await createTestDatabase(backend, { serverUrl, label: 'fleet' });
+    config = fleetConfig(redis.prefix);
+    fleet = Fleet.start({ config, db: database.db, logger });
+  });
+  afterAll(async () => {
+    await fleet?.stop(5_000);
+    await database?.dispose();
+    await redis.cleanup();
+  });
+
+  it('runs a season end to end: every match ingested once, standings written, run and stages recorded', async () => {
+    const started = await triggerRun(
+      { db: database.db, producer: fleet.producer, config },
+      { competitionId: 'demo-league', season: '50001', mode: 'full', trigger: 'cli' },
+    );
+    if (started.outcome !== 'started') throw new Error('run not started');
+    const run = await waitForRun(database, started.runId);
+    expect(run).toMatchObject({
+      status: 'ok',
+      failedStage: null,
+      counters: { matches: 380, failedMatches: [], standings: 20 },
+    });
+    const stages = await database.db
+      .select()
+      .from(ops.stageRuns)
+      .where(eq(ops.stageRuns.runId, started.runId))
+      .orderBy(asc(ops.stageRuns.startedAt));
+    expect(stages.filter((stage) => stage.stage === 'ingest' && stage.status === 'ok')).toHaveLength(380);
+    expect(stages.find((stage) => stage.stage === 'discover')).toMatchObject({
+      status: 'ok',
+      counters: { scanned: 380, selected: 380 },
+    });
+    expect(stages.find((stage) => stage.stage === 'ratings')).toMatchObject({
+      status: 'ok',
+      counters: { matches: 379 },
+    });
+    expect(stages.find((stage) => stage.stage === 'build')).toMatchObject({
+      status: 'ok',
+      durationMs: expect.any(Number),
+    });
+    const table = await database.db
+      .select()
+      .from(curated.standings)
+      .where(eq(curated.standings.seasonId, 'demo-league.50001'));
+    expect(table).toHaveLength(20);
+    expect(table.reduce((sum, row) => sum + row.played, 0)).toBe(2 * 379);
+  }, 150_000);
+
+  it('ends partial when one match breaks its contract: quarantined, the rest published', async () => {
+    const season = replay.world?.competitions[0]?.seasons.find((candidate) => candidate.id === 50002);
+    const broken = season?.matches.find((match) => match.fate === 'played');
+    if (!broken) throw new Error('no match');
+    await fetch(`${replay.url}/_control/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ drift: { eventIds: [broken.id], mode: 'wrong-type' } }),
+    });
+    try {
+      const started = await triggerRun(
+        { db: database.db, producer: fleet.producer, config },
+        { competitionId: 'demo-league', season: '50002', mode: 'full', trigger: 'cli' },
+      );
+      if (started.outcome !== 'started') throw new Error('run not started');
+      const run = await waitForRun(database, started.runId);
+      expect(run).toMatchObject({ status: 'partial', counters: { failedMatches: [String(broken.id)], matches: 379 } });
+      const [failed] = await database.db
+        .select()
+        .from(ops.stageRuns)
+        .where(and(eq(ops.stageRuns.runId, started.runId), eq(ops.stageRuns.scopeKey, String(broken.id))));
+      expect(failed).toMatchObject({
+        stage: 'ingest',
+        status: 'failed',
+        error: expect.stringContaining('contract-violation'),
+      });
+      // One try only: a contract violation is not retried.
+      expect(failed?.attempt).toBe(1);
+      const quarantined = await database.db
+        .select()
+        .from(raw.payloads)
+        .where(and(eq(raw.payloads.key, String(broken.id)), eq(raw.payloads.quarantined, true)));
+      expect(quarantined).toHaveLength(1);
+      expect(
+        await database.db.select().from(curated.standings).where(eq(curated.standings.seasonId, 'demo-league.50002')),
+      ).toHaveLength(20);
+    } finally {
+      await fetch(`${replay.url}/_control/faults`, { method: 'DELETE' });
+    }
+  }, 150_000);
+
+  it('skips a second trigger for a scope whose run is still going', async () => {
+    const request = { competitionId: 'demo-league', season: '50003', mode: 'full' as const, trigger: 'cli' as const };
+    const first = await triggerRun({ db: database.db, producer: fleet.producer, config }, request);
+    const second = await triggerRun({ db: database.db, producer: fleet.producer, config }, request);
+    if (first.outcome !== 'started') throw new Error('first run not started');
+    expect(second).toEqual({ outcome: 'skipped', runningRunId: first.runId });
+    const run = await waitForRun(database, first.runId);
+    expect(run.status).toBe('ok');
+    const runs = await database.db.select().from(ops.pipelineRuns);
+    expect(runs.filter((candidate) => (candidate.scope as { season: string }).season === '50003')).toHaveLength(1);
+  }, 150_000);
+});
