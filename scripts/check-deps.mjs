@@ -15,6 +15,8 @@ const ALLOWED = {
   // Test support only: any package's tests may use it (as a devDependency); it uses none of ours.
   testing: [],
   config: [],
+  // The replay upstream: a simulated world and its server, independent of everything else.
+  replay: [],
   ratings: [],
   telemetry: ['config'],
   db: ['config'],

@@ -2,7 +2,7 @@ import { type Config, loadConfig } from '@matchflow/config';
 import { curated, ops, raw } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import { Fleet, triggerRun } from '@matchflow/pipeline';
-import { type ReplayServer, startReplay } from '@matchflow/replay-api';
+import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { createLogger } from '@matchflow/telemetry';
 import { testRedis } from '@matchflow/testing';
 import { and, asc, eq } from 'drizzle-orm';

@@ -3,7 +3,7 @@ import { core, ratings, raw } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import { ingestMatch } from '@matchflow/pipeline';
 import { newRunId } from '@matchflow/queues';
-import { type ReplayServer, startReplay } from '@matchflow/replay-api';
+import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { ContractViolation, SourceClient } from '@matchflow/sources';
 import { createLogger } from '@matchflow/telemetry';
 import { testRedis } from '@matchflow/testing';

@@ -15,7 +15,7 @@ import {
   stageStarted,
 } from '@matchflow/pipeline';
 import { newRunId } from '@matchflow/queues';
-import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay-api';
+import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay';
 import { SourceClient } from '@matchflow/sources';
 import { createLogger } from '@matchflow/telemetry';
 import { testRedis } from '@matchflow/testing';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type SourceSettings } from '@matchflow/config';
-import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay-api';
+import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay';
 import {
   mapSofascoreEvent,
   mapSofascoreEventsPage,

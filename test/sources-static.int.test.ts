@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type SourceSettings } from '@matchflow/config';
-import { type ReplayServer, startReplay } from '@matchflow/replay-api';
+import { type ReplayServer, startReplay } from '@matchflow/replay';
 import {
   FOOTBALL_DATA_PATHS,
   mapFootballDataMatch,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NOW, startReplay } from './server.js';
+import { DEFAULT_NOW, startReplay } from '@matchflow/replay';
 
 const USAGE = `usage: matchflow-replay [options]
 
