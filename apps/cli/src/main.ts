@@ -4,12 +4,17 @@ import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
 import { checkContract, UsageError } from './commands/check-contract.js';
 import { checkConfig } from './commands/config-check.js';
 import { migrateDatabase } from './commands/db-migrate.js';
+import { runCommand } from './commands/run.js';
 import { start } from './commands/start.js';
 
 const USAGE = `usage: matchflow <command> [options]
 
 commands:
-  start [--once]     run the fleet in one process on embedded defaults
+  start [--once]     run everything in one process on embedded defaults (the demo when
+                     no competitions are configured); --once exits after the first runs
+  run --competition ID --season ID [--full] [--wait]
+                     start a run for the worker processes (needs DATABASE_URL); --wait
+                     follows it and exits 1 unless it ends ok
   config check       validate the configuration and summarise it
   db migrate         apply database migrations (safe to run from many processes)
   check-contract --source NAME --event ID
@@ -37,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const knownCommands = ['start', 'config check', 'db migrate', 'check-contract'];
+  const knownCommands = ['start', 'config check', 'db migrate', 'check-contract', 'run'];
   if (!knownCommands.includes(command)) {
     process.stderr.write(`matchflow: unknown command '${command}'\n\n${USAGE}\n`);
     return EXIT_INVALID_CONFIG;
@@ -56,8 +61,20 @@ async function main(argv: string[]): Promise<number> {
     case 'db migrate':
       return migrateDatabase(config, out);
     case 'check-contract':
+    case 'run':
       try {
-        return await checkContract(config, { source: values.source, event: values.event }, out);
+        return command === 'run'
+          ? await runCommand(
+              config,
+              {
+                competition: values.competition,
+                season: values.season,
+                full: values.full ?? false,
+                wait: values.wait ?? false,
+              },
+              out,
+            )
+          : await checkContract(config, { source: values.source, event: values.event }, out);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         process.stderr.write(`matchflow: ${error.message}\n`);
@@ -77,6 +94,10 @@ function parseCommandLine(argv: string[]) {
       once: { type: 'boolean' },
       source: { type: 'string' },
       event: { type: 'string' },
+      competition: { type: 'string' },
+      season: { type: 'string' },
+      full: { type: 'boolean' },
+      wait: { type: 'boolean' },
     },
   });
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
+import { createDb, migrate } from '@matchflow/db';
+import { Fleet } from '@matchflow/pipeline';
+import { assertNoEviction, createRedis, type QueueName, RedisEvictionPolicyError } from '@matchflow/queues';
+import { createLogger, wantsPrettyLogs } from '@matchflow/telemetry';
+
+const PIPELINE_QUEUES = ['discover', 'ingest', 'ratings', 'build'] as const;
+
+/**
+ * A worker process: `matchflow-worker [--queues ingest,build]`. SIGTERM/SIGINT stop it
+ * gracefully: no new jobs, in-flight ones get `workers.shutdownTimeoutMs` to finish.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { queues: { type: 'string' } } });
+  const queues = (values.queues?.split(',').map((queue) => queue.trim()) ?? [...PIPELINE_QUEUES]) as QueueName[];
+  const unknown = queues.filter((queue) => !(PIPELINE_QUEUES as readonly string[]).includes(queue));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `matchflow-worker: unknown queue(s) ${unknown.join(', ')} (known: ${PIPELINE_QUEUES.join(', ')})\n`,
+    );
+    process.exit(EXIT_INVALID_CONFIG);
+  }
+  const config = loadConfigOrExit({
+    env: process.env,
+    cwd: process.cwd(),
+    writeError: (text) => process.stderr.write(text),
+    exit: (code) => process.exit(code),
+  });
+  const logger = createLogger({
+    service: 'worker',
+    level: config.logLevel,
+    pretty: wantsPrettyLogs(config.env, process.stdout.isTTY),
+    base: { env: config.env },
+  });
+
+  const probe = createRedis(config.redis.url, 'client');
+  try {
+    await assertNoEviction(probe);
+  } catch (error) {
+    logger.fatal({ err: error }, error instanceof RedisEvictionPolicyError ? 'refusing to start' : 'redis unavailable');
+    process.exit(1);
+  } finally {
+    probe.disconnect();
+  }
+
+  const database = await createDb(config);
+  await migrate(database);
+  const fleet = Fleet.start({ config, db: database.db, logger, queues });
+  logger.info({ queues, concurrency: config.workers.concurrency, database: database.location }, 'worker started');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, timeoutMs: config.workers.shutdownTimeoutMs }, 'stopping: finishing jobs in flight');
+    await fleet.stop();
+    await database.close();
+    logger.info('worker stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `matchflow-worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
