@@ -31,7 +31,8 @@ function fleetConfig(prefix: string): Config {
           kind: 'sofascore',
           baseUrl: replay.apiUrl,
           rateLimit: { requestsPerInterval: 2000, intervalMs: 1000, maxConcurrent: 16 },
-          retry: { attempts: 3, backoffMs: 100, maxBackoffMs: 1000 },
+          retry: { attempts: 5, backoffMs: 100, maxBackoffMs: 1000 },
+          breaker: { consecutiveFailures: 3, cooldownMs: 400 },
         },
       },
       ratingPools: { football: {} },
@@ -154,6 +155,44 @@ describe.each(testBackends(process.env))('the fleet on %s', (backend) => {
     } finally {
       await fetch(`${replay.url}/_control/faults`, { method: 'DELETE' });
     }
+  }, 150_000);
+
+  it('rides out an upstream outage: the breaker opens, jobs wait instead of burning attempts, the run completes', async () => {
+    const started = await triggerRun(
+      { db: database.db, producer: fleet.producer, config },
+      { competitionId: 'demo-league', season: '50001', mode: 'full', trigger: 'cli' },
+    );
+    if (started.outcome !== 'started') throw new Error('run not started');
+    // Let discover and the first ingests through, then take the upstream down for two seconds.
+    await vi.waitFor(
+      async () => {
+        const done = await database.db
+          .select()
+          .from(ops.stageRuns)
+          .where(and(eq(ops.stageRuns.runId, started.runId), eq(ops.stageRuns.stage, 'ingest')));
+        expect(done.filter((stage) => stage.status === 'ok').length).toBeGreaterThan(10);
+      },
+      { timeout: 60_000, interval: 50 },
+    );
+    await fetch(`${replay.url}/_control/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ outage: { mode: '503', durationMs: 2_000 } }),
+    });
+    const run = await waitForRun(database, started.runId);
+    expect(run.status).toBe('ok');
+    const stages = await database.db
+      .select()
+      .from(ops.stageRuns)
+      .where(and(eq(ops.stageRuns.runId, started.runId), eq(ops.stageRuns.stage, 'ingest')));
+    expect(stages.filter((stage) => stage.status === 'ok')).toHaveLength(380);
+    // Only the requests that met the outage before the breaker opened (and its probes) cost an
+    // attempt; every other job waited for the breaker without retrying.
+    const retried = stages.filter((stage) => stage.attempt > 1);
+    expect(retried.length).toBeLessThanOrEqual(12);
+    const served = (await (await fetch(`${replay.url}/_control/accounting`)).json()) as {
+      byStatus: Record<string, number>;
+    };
+    expect(served.byStatus['503'] ?? 0).toBeGreaterThan(0);
   }, 150_000);
 
   it('skips a second trigger for a scope whose run is still going', async () => {

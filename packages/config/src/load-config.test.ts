@@ -100,6 +100,10 @@ describe('loadConfig: valid input', () => {
     expect(config.competitions[0]?.seasons).toEqual(['99']);
   });
 
+  it('keeps an override that only looks like JSON as text (a hash-tagged Redis prefix)', () => {
+    expect(loadConfig({ MATCHFLOW_REDIS__PREFIX: '{prod}' }).redis.prefix).toBe('{prod}');
+  });
+
   it('resolves relative directories against the base directory', () => {
     const config = loadConfig({}, 'dataDir: data\npublishDir: /srv/published', { baseDir: '/etc/matchflow' });
     expect(config.dataDir).toBe('/etc/matchflow/data');
@@ -264,11 +268,11 @@ const INVALID_CASES: InvalidCase[] = [
     origin: undefined,
   },
   {
-    name: 'env override with invalid JSON',
+    name: 'env override with a list that is not JSON',
     text: '',
     env: { MATCHFLOW_COMPETITIONS: '[oops' },
-    path: '',
-    message: /not valid JSON/,
+    path: 'competitions',
+    message: /expected array, received string/,
     origin: 'env MATCHFLOW_COMPETITIONS',
   },
 ];

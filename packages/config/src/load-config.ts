@@ -130,8 +130,7 @@ function applyEnvOverrides(document: unknown, env: Env, origins: Map<string, str
 
   for (const { variable, segments } of overrides) {
     const raw = env[variable] ?? '';
-    const value = parseEnvValue(raw, variable, issues);
-    if (value === undefined) continue;
+    const value = parseEnvValue(raw);
     const resolvedPath = setAtEnvPath(root, segments, value);
     if (resolvedPath === undefined) {
       issues.push({
@@ -146,19 +145,18 @@ function applyEnvOverrides(document: unknown, env: Env, origins: Map<string, str
   return root;
 }
 
-/** Env values are strings; JSON is accepted for lists and mappings (`'["2024","2025"]'`). */
-function parseEnvValue(raw: string, variable: string, issues: ConfigIssue[]): unknown {
+/**
+ * Env values are strings; JSON is accepted for lists and mappings (`'["2024","2025"]'`). A value
+ * that only looks like JSON stays a string: a hash-tagged Redis prefix such as `{prod}` is one.
+ * If a list was wanted, the schema then reports the key with what it expected.
+ */
+function parseEnvValue(raw: string): unknown {
   const trimmed = raw.trim();
   if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) return raw;
   try {
     return JSON.parse(trimmed);
-  } catch (error) {
-    issues.push({
-      path: '',
-      message: `value is not valid JSON: ${(error as Error).message}`,
-      origin: `env ${variable}`,
-    });
-    return undefined;
+  } catch {
+    return raw;
   }
 }
 

@@ -305,6 +305,10 @@ export const WorkerSettings = z.strictObject({
     .prefault({}),
   /** On SIGTERM, in-flight jobs get this long to finish before the worker stops anyway. */
   shutdownTimeoutMs: positiveInt().default(30_000),
+  /** A job's lock lasts this long unless renewed; a worker that died loses its jobs after about lockDurationMs + stalledIntervalMs. */
+  lockDurationMs: positiveInt().default(30_000),
+  /** How often workers look for jobs whose worker died (stalled), to run them again. */
+  stalledIntervalMs: positiveInt().default(30_000),
 });
 
 export const RunSettings = z.strictObject({

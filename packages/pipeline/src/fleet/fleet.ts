@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Config } from '@matchflow/config';
 import { type Db, ops } from '@matchflow/db';
 import { createRedis, jobIds, Producer, type QueueName, validatePayload } from '@matchflow/queues';
@@ -12,6 +13,9 @@ import { type Fetcher, ingestMatch } from '../stages/ingest-match.js';
 import { ratePool } from '../stages/rate-pool.js';
 import { closeRun, runningRunFor, scopeKey, stageFinished, stageStarted } from '../store/runs.js';
 import { isFinalFailure, toBullmqError } from './error-mapping.js';
+
+/** Which process ran a stage, as recorded in its counters. */
+const WORKER_ID = `${hostname()}:${process.pid}`;
 
 /** A queued-overlap run looks again this often for its predecessor to finish. */
 const OVERLAP_RETRY_MS = 2_000;
@@ -87,6 +91,8 @@ export class Fleet {
       concurrency: config.workers.concurrency[queue],
       // A limiter must be set for queue.rateLimit() + RateLimitError to hold jobs back.
       limiter: { max: 100_000, duration: 1_000 },
+      lockDuration: config.workers.lockDurationMs,
+      stalledInterval: config.workers.stalledIntervalMs,
     });
     worker.on('error', (error) => this.logger.error({ err: error, queue }, 'worker error'));
     worker.on('failed', (job, error) => {
@@ -168,6 +174,7 @@ export class Fleet {
         requests: result.requests,
         newPayloads: result.newPayloads,
         resultChanged: result.resultChanged ? 1 : 0,
+        worker: WORKER_ID,
       },
     });
     return { match: data.match, requests: result.requests, newPayloads: result.newPayloads };

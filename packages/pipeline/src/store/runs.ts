@@ -62,7 +62,7 @@ export async function discardRun(db: Db, runId: string): Promise<void> {
     .where(and(eq(ops.pipelineRuns.runId, runId), eq(ops.pipelineRuns.status, 'running')));
 }
 
-export type StageCounters = Record<string, number | string[]>;
+export type StageCounters = Record<string, number | string | string[]>;
 
 /** A stage began working on a scope (again, on a retry: the attempt is recorded). */
 export async function stageStarted(db: Db, runId: string, stage: string, key: string, attempt: number): Promise<void> {

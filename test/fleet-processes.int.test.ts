@@ -1,0 +1,217 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@matchflow/config';
+import { core, ops } from '@matchflow/db';
+import { createTestDatabase, type TestDatabase } from '@matchflow/db/testing';
+import { triggerRun } from '@matchflow/pipeline';
+import { createRedis, Producer } from '@matchflow/queues';
+import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay';
+import { testRedis } from '@matchflow/testing';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/*
+ * Real worker processes (apps/worker) sharing PostgreSQL and Redis: horizontal scale, graceful
+ * SIGTERM, and a kill -9 whose jobs another worker finishes. Needs TEST_DATABASE_URL: several
+ * processes cannot share an embedded PGlite.
+ */
+
+const serverUrl = process.env.TEST_DATABASE_URL;
+if (!serverUrl) console.info('[fleet processes] TEST_DATABASE_URL is not set: multi-process tests skipped');
+const WORKER_MAIN = fileURLToPath(new URL('../apps/worker/src/main.ts', import.meta.url));
+const TSX_LOADER = import.meta.resolve('tsx');
+const BUDGET_PER_SEC = 120;
+
+describe.skipIf(!serverUrl)('worker processes', () => {
+  let replay: ReplayServer;
+  let database: TestDatabase;
+  let workDir: string;
+  let databaseUrl: string;
+  const redis = testRedis(undefined, 'fleet-processes');
+  const workers: ChildProcess[] = [];
+  let producer: Producer;
+  let config: ReturnType<typeof loadConfig>;
+
+  beforeAll(async () => {
+    replay = await startReplay({ port: 0, seed: 7 });
+    database = await createTestDatabase('postgres', { serverUrl, label: 'processes' });
+    const url = new URL(serverUrl as string);
+    url.pathname = `/${database.name}`;
+    databaseUrl = url.toString();
+    workDir = mkdtempSync(path.join(tmpdir(), 'matchflow-workers-'));
+    const settings = {
+      logLevel: 'warn',
+      redis: { prefix: redis.prefix },
+      sources: {
+        sofascore: {
+          kind: 'sofascore',
+          baseUrl: replay.apiUrl,
+          rateLimit: { requestsPerInterval: BUDGET_PER_SEC, intervalMs: 1000, maxConcurrent: 12 },
+          retry: { attempts: 4, backoffMs: 200, maxBackoffMs: 2000 },
+        },
+      },
+      ratingPools: { football: {} },
+      competitions: [
+        {
+          id: 'demo-league',
+          source: 'sofascore',
+          competition: 1001,
+          seasons: [50001, 50002, 50003],
+          ratingPool: 'football',
+        },
+      ],
+      workers: {
+        concurrency: { ingest: 4 },
+        shutdownTimeoutMs: 20_000,
+        lockDurationMs: 4_000,
+        stalledIntervalMs: 2_000,
+      },
+    };
+    writeFileSync(path.join(workDir, 'matchflow.yaml'), JSON.stringify(settings));
+    config = loadConfig({}, JSON.stringify(settings));
+    producer = new Producer({ connection: redis.connect(), prefix: redis.prefix, config });
+  });
+  afterEach(async () => {
+    await fetch(`${replay.url}/_control/faults`, { method: 'DELETE' });
+    for (const worker of workers.splice(0)) if (worker.exitCode === null) worker.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await producer?.close();
+    await replay?.close();
+    await database?.dispose();
+    await redis.cleanup();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  function startWorker(): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+    const child = spawn(process.execPath, ['--conditions=matchflow-source', '--import', TSX_LOADER, WORKER_MAIN], {
+      cwd: workDir,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, REDIS_URL: 'redis://127.0.0.1:6379' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    workers.push(child);
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))), output: () => output };
+  }
+
+  async function trigger(season: string): Promise<string> {
+    const started = await triggerRun(
+      { db: database.db, producer, config },
+      { competitionId: 'demo-league', season, mode: 'full', trigger: 'cli' },
+    );
+    if (started.outcome !== 'started') throw new Error('run not started');
+    return started.runId;
+  }
+
+  async function finishedRun(runId: string, timeout = 150_000) {
+    let run: typeof ops.pipelineRuns.$inferSelect | undefined;
+    await vi.waitFor(
+      async () => {
+        [run] = await database.db.select().from(ops.pipelineRuns).where(eq(ops.pipelineRuns.runId, runId));
+        expect(run?.status).not.toBe('running');
+      },
+      { timeout, interval: 500 },
+    );
+    return run as typeof ops.pipelineRuns.$inferSelect;
+  }
+
+  async function ingestStages(runId: string) {
+    return database.db
+      .select()
+      .from(ops.stageRuns)
+      .where(and(eq(ops.stageRuns.runId, runId), eq(ops.stageRuns.stage, 'ingest')));
+  }
+
+  it('three worker processes share a run: each match ingested once, the upstream budget kept', async () => {
+    await fetch(`${replay.url}/_control/accounting/reset`, { method: 'POST' });
+    startWorker();
+    startWorker();
+    startWorker();
+    const runId = await trigger('50001');
+    const run = await finishedRun(runId);
+    expect(run.status).toBe('ok');
+    const stages = await ingestStages(runId);
+    expect(stages).toHaveLength(380);
+    expect(stages.every((stage) => stage.status === 'ok')).toBe(true);
+    const byWorker = new Set(stages.map((stage) => (stage.counters as { worker?: string }).worker));
+    expect(byWorker.size).toBe(3);
+    expect(
+      await database.db
+        .select({ id: core.matches.id })
+        .from(core.matches)
+        .where(eq(core.matches.seasonId, 'demo-league.50001')),
+    ).toHaveLength(380);
+    const served = (await (await fetch(`${replay.url}/_control/accounting`)).json()) as AccountingSnapshot;
+    console.info(
+      `[fleet processes] 3 workers: ${served.requests} requests, busiest 1 s window ${served.peakRequestsPer1s} (budget ${BUDGET_PER_SEC})`,
+    );
+    expect(served.peakRequestsPer1s).toBeLessThanOrEqual(BUDGET_PER_SEC + 1);
+  }, 180_000);
+
+  it('SIGTERM mid-run: the worker finishes what it holds and exits 0; another finishes the run; nothing lost', async () => {
+    await fetch(`${replay.url}/_control/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ latency: { baseMs: 40, jitterMs: 20 } }),
+    });
+    const first = startWorker();
+    const runId = await trigger('50002');
+    await vi.waitFor(
+      async () =>
+        expect((await ingestStages(runId)).filter((stage) => stage.status === 'ok').length).toBeGreaterThan(20),
+      { timeout: 60_000, interval: 200 },
+    );
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).not.toMatch(/deadline passed/);
+    // Nothing the stopped worker had started was left half-done.
+    const afterStop = await ingestStages(runId);
+    expect(afterStop.filter((stage) => stage.status === 'running')).toEqual([]);
+    startWorker();
+    const run = await finishedRun(runId);
+    expect(run.status).toBe('ok');
+    const stages = await ingestStages(runId);
+    expect(stages).toHaveLength(380);
+    expect(stages.every((stage) => stage.status === 'ok')).toBe(true);
+  }, 180_000);
+
+  it('kill -9 mid-run: its jobs stall and another worker runs them; the run completes', async () => {
+    await fetch(`${replay.url}/_control/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ latency: { baseMs: 40, jitterMs: 20 } }),
+    });
+    const victim = startWorker();
+    const runId = await trigger('50003');
+    await vi.waitFor(
+      async () =>
+        expect((await ingestStages(runId)).filter((stage) => stage.status === 'ok').length).toBeGreaterThan(20),
+      { timeout: 60_000, interval: 200 },
+    );
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const cutOff = (await ingestStages(runId))
+      .filter((stage) => stage.status === 'running')
+      .map((stage) => stage.scopeKey);
+    startWorker();
+    const run = await finishedRun(runId);
+    expect(run.status).toBe('ok');
+    const stages = await ingestStages(runId);
+    expect(stages).toHaveLength(380);
+    expect(stages.every((stage) => stage.status === 'ok')).toBe(true);
+    // The killed worker was holding jobs, and every one of them was finished by the other worker.
+    expect(cutOff.length).toBeGreaterThan(0);
+    const survivor = stages.find((stage) => cutOff.includes(stage.scopeKey));
+    expect((survivor?.counters as { worker?: string }).worker).not.toBe(
+      `${(survivor?.counters as { worker?: string }).worker?.split(':')[0]}:${victim.child.pid}`,
+    );
+    console.info(`[fleet processes] kill -9 cut off ${cutOff.length} ingest job(s); all finished by the other worker`);
+  }, 180_000);
+});
