@@ -78,6 +78,12 @@ describe('matchflow config check', () => {
     expect(result.stdout).not.toContain('redispw');
   });
 
+  it('refuses `run` without a shared database, saying why (exit 2)', async () => {
+    const result = await runCli(['run', '--competition', 'demo-league', '--season', '50001'], { cwd: workDir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('need a shared database: set DATABASE_URL');
+  });
+
   it('exits 2 on an unknown command', async () => {
     const result = await runCli(['frobnicate'], { cwd: workDir });
     expect(result.code).toBe(2);

@@ -12,6 +12,7 @@ import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchf
 import { testRedis } from '@matchflow/testing';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from './support/run-cli.js';
 
 /*
  * Real worker processes (apps/worker) sharing PostgreSQL and Redis: horizontal scale, graceful
@@ -131,12 +132,19 @@ describe.skipIf(!serverUrl)('worker processes', () => {
       .where(and(eq(ops.stageRuns.runId, runId), eq(ops.stageRuns.stage, 'ingest')));
   }
 
-  it('three worker processes share a run: each match ingested once, the upstream budget kept', async () => {
+  it('three worker processes share a run started by `matchflow run --wait`: each match once, the budget kept', async () => {
     await fetch(`${replay.url}/_control/accounting/reset`, { method: 'POST' });
     startWorker();
     startWorker();
     startWorker();
-    const runId = await trigger('50001');
+    const cli = await runCli(['run', '--competition', 'demo-league', '--season', '50001', '--full', '--wait'], {
+      cwd: workDir,
+      env: { DATABASE_URL: databaseUrl, REDIS_URL: 'redis://127.0.0.1:6379' },
+    });
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/demo-league season 50001: ok · 380 matches · \d+ upstream requests/);
+    const runId = /^run (run-\S+) started$/m.exec(cli.stdout)?.[1] ?? '';
     const run = await finishedRun(runId);
     expect(run.status).toBe('ok');
     const stages = await ingestStages(runId);

@@ -207,3 +207,52 @@ describe.each(testBackends(process.env))('the fleet on %s', (backend) => {
     expect(runs.filter((candidate) => (candidate.scope as { season: string }).season === '50003')).toHaveLength(1);
   }, 150_000);
 });
+
+describe('the queue overlap policy', () => {
+  it('runs a second trigger for a busy scope after the first, not beside it', async () => {
+    const redis = testRedis(undefined, 'fleet-queue-policy');
+    const database = await createTestDatabase('pglite', { label: 'queue-policy' });
+    const base = fleetConfig(redis.prefix);
+    const config: Config = { ...base, runs: { ...base.runs, overlap: 'queue' } };
+    const fleet = Fleet.start({ config, db: database.db, logger });
+    try {
+      const request = {
+        competitionId: 'demo-league',
+        season: '50003',
+        mode: 'changed' as const,
+        trigger: 'cli' as const,
+      };
+      const first = await triggerRun({ db: database.db, producer: fleet.producer, config }, request);
+      if (first.outcome !== 'started') throw new Error('first run not started');
+      // The first run's discover is done when the second trigger comes: its flow is still running.
+      await vi.waitFor(
+        async () => {
+          const [stage] = await database.db
+            .select()
+            .from(ops.stageRuns)
+            .where(and(eq(ops.stageRuns.runId, first.runId), eq(ops.stageRuns.stage, 'discover')));
+          expect(stage?.status).toBe('ok');
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      const second = await triggerRun({ db: database.db, producer: fleet.producer, config }, request);
+      if (second.outcome !== 'started') throw new Error('second run not started');
+      const firstRun = await waitForRun(database, first.runId);
+      const secondRun = await waitForRun(database, second.runId);
+      expect(firstRun.status).toBe('ok');
+      // The second waited for the first, then found everything already ingested.
+      expect(secondRun).toMatchObject({ status: 'ok', counters: { matches: 0 } });
+      const [secondDiscover] = await database.db
+        .select()
+        .from(ops.stageRuns)
+        .where(and(eq(ops.stageRuns.runId, second.runId), eq(ops.stageRuns.stage, 'discover')));
+      expect(secondDiscover?.startedAt.getTime()).toBeGreaterThanOrEqual(
+        firstRun.finishedAt?.getTime() ?? Number.POSITIVE_INFINITY,
+      );
+    } finally {
+      await fleet.stop(5_000);
+      await database.dispose();
+      await redis.cleanup();
+    }
+  }, 150_000);
+});
