@@ -125,6 +125,35 @@ describe.skipIf(!serverUrl)('worker processes', () => {
     return run as typeof ops.pipelineRuns.$inferSelect;
   }
 
+  /** One slowed-down worker, a full-season run, and the first ingests done: a run under way. */
+  async function runUnderWay(season: string) {
+    await fetch(`${replay.url}/_control/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ latency: { baseMs: 40, jitterMs: 20 } }),
+    });
+    const worker = startWorker();
+    const runId = await trigger(season);
+    await vi.waitFor(
+      async () =>
+        expect((await ingestStages(runId)).filter((stage) => stage.status === 'ok').length).toBeGreaterThan(20),
+      {
+        timeout: 60_000,
+        interval: 200,
+      },
+    );
+    return { runId, worker };
+  }
+
+  /** The run ends ok with every one of the season's 380 matches ingested. */
+  async function expectCompleted(runId: string) {
+    const run = await finishedRun(runId);
+    expect(run.status).toBe('ok');
+    const stages = await ingestStages(runId);
+    expect(stages).toHaveLength(380);
+    expect(stages.every((stage) => stage.status === 'ok')).toBe(true);
+    return stages;
+  }
+
   async function ingestStages(runId: string) {
     return database.db
       .select()
@@ -166,17 +195,7 @@ describe.skipIf(!serverUrl)('worker processes', () => {
   }, 180_000);
 
   it('SIGTERM mid-run: the worker finishes what it holds and exits 0; another finishes the run; nothing lost', async () => {
-    await fetch(`${replay.url}/_control/faults`, {
-      method: 'PUT',
-      body: JSON.stringify({ latency: { baseMs: 40, jitterMs: 20 } }),
-    });
-    const first = startWorker();
-    const runId = await trigger('50002');
-    await vi.waitFor(
-      async () =>
-        expect((await ingestStages(runId)).filter((stage) => stage.status === 'ok').length).toBeGreaterThan(20),
-      { timeout: 60_000, interval: 200 },
-    );
+    const { runId, worker: first } = await runUnderWay('50002');
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(first.output()).not.toMatch(/deadline passed/);
@@ -184,36 +203,18 @@ describe.skipIf(!serverUrl)('worker processes', () => {
     const afterStop = await ingestStages(runId);
     expect(afterStop.filter((stage) => stage.status === 'running')).toEqual([]);
     startWorker();
-    const run = await finishedRun(runId);
-    expect(run.status).toBe('ok');
-    const stages = await ingestStages(runId);
-    expect(stages).toHaveLength(380);
-    expect(stages.every((stage) => stage.status === 'ok')).toBe(true);
+    await expectCompleted(runId);
   }, 180_000);
 
   it('kill -9 mid-run: its jobs stall and another worker runs them; the run completes', async () => {
-    await fetch(`${replay.url}/_control/faults`, {
-      method: 'PUT',
-      body: JSON.stringify({ latency: { baseMs: 40, jitterMs: 20 } }),
-    });
-    const victim = startWorker();
-    const runId = await trigger('50003');
-    await vi.waitFor(
-      async () =>
-        expect((await ingestStages(runId)).filter((stage) => stage.status === 'ok').length).toBeGreaterThan(20),
-      { timeout: 60_000, interval: 200 },
-    );
+    const { runId, worker: victim } = await runUnderWay('50003');
     victim.child.kill('SIGKILL');
     await victim.exited;
     const cutOff = (await ingestStages(runId))
       .filter((stage) => stage.status === 'running')
       .map((stage) => stage.scopeKey);
     startWorker();
-    const run = await finishedRun(runId);
-    expect(run.status).toBe('ok');
-    const stages = await ingestStages(runId);
-    expect(stages).toHaveLength(380);
-    expect(stages.every((stage) => stage.status === 'ok')).toBe(true);
+    const stages = await expectCompleted(runId);
     // The killed worker was holding jobs, and every one of them was finished by the other worker.
     expect(cutOff.length).toBeGreaterThan(0);
     const survivor = stages.find((stage) => cutOff.includes(stage.scopeKey));

@@ -1,56 +1,38 @@
-import { loadConfig } from '@matchflow/config';
+import type { Config } from '@matchflow/config';
 import { core, ratings, raw } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import { ingestMatch } from '@matchflow/pipeline';
 import { newRunId } from '@matchflow/queues';
-import { type ReplayServer, startReplay } from '@matchflow/replay';
-import { ContractViolation, SourceClient } from '@matchflow/sources';
-import { createLogger } from '@matchflow/telemetry';
-import { testRedis } from '@matchflow/testing';
+import type { ReplayServer } from '@matchflow/replay';
+import { ContractViolation, type SourceClient } from '@matchflow/sources';
+import type { Logger } from '@matchflow/telemetry';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ReplayPipeline, startReplayPipeline } from './support/replay-pipeline.js';
 
 const serverUrl = process.env.TEST_DATABASE_URL;
-const logger = createLogger({ service: 'test', level: 'silent' });
-const redis = testRedis(undefined, 'pipeline-ingest');
+let pipeline: ReplayPipeline;
 let replay: ReplayServer;
 let client: SourceClient;
-let config: ReturnType<typeof loadConfig>;
+let config: Config;
+let logger: Logger;
 
 beforeAll(async () => {
-  replay = await startReplay({ port: 0, seed: 7 });
-  config = loadConfig(
-    {},
-    JSON.stringify({
-      sources: {
-        sofascore: {
-          kind: 'sofascore',
-          baseUrl: replay.apiUrl,
-          rateLimit: { requestsPerInterval: 500, intervalMs: 1000, maxConcurrent: 8 },
-        },
-      },
-      ratingPools: { football: {}, tennis: { homeAdvantage: 0 } },
-      competitions: [
-        { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50003], ratingPool: 'football' },
-        { id: 'demo-open', source: 'sofascore', competition: 1003, seasons: [50022], ratingPool: 'tennis' },
-      ],
-    }),
-  );
-  client = new SourceClient({
-    name: 'sofascore',
-    settings: config.sources.sofascore as never,
-    redis: redis.connect(),
-    prefix: redis.prefix,
-    logger,
+  pipeline = await startReplayPipeline('pipeline-ingest', {
+    ratingPools: { football: {}, tennis: { homeAdvantage: 0 } },
+    competitions: [
+      { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50003], ratingPool: 'football' },
+      { id: 'demo-open', source: 'sofascore', competition: 1003, seasons: [50022], ratingPool: 'tennis' },
+    ],
   });
-});
-afterEach(async () => {
-  await fetch(`${replay.url}/_control/faults`, { method: 'DELETE' });
+  ({ replay, client, config, logger } = pipeline);
 });
 afterAll(async () => {
-  await client?.close();
-  await replay?.close();
-  await redis.cleanup();
+  await pipeline?.close();
+});
+
+afterEach(async () => {
+  await fetch(`${replay.url}/_control/faults`, { method: 'DELETE' });
 });
 
 const matches = () => [...(replay.world?.matches.values() ?? [])];

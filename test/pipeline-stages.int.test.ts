@@ -1,4 +1,4 @@
-import { loadConfig } from '@matchflow/config';
+import type { Config } from '@matchflow/config';
 import { core, curated, ops, ratings } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import {
@@ -15,12 +15,12 @@ import {
   stageStarted,
 } from '@matchflow/pipeline';
 import { newRunId } from '@matchflow/queues';
-import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay';
-import { SourceClient } from '@matchflow/sources';
-import { createLogger } from '@matchflow/telemetry';
-import { testRedis } from '@matchflow/testing';
+import type { AccountingSnapshot, ReplayServer } from '@matchflow/replay';
+import type { SourceClient } from '@matchflow/sources';
+import type { Logger } from '@matchflow/telemetry';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ReplayPipeline, startReplayPipeline } from './support/replay-pipeline.js';
 
 /*
  * The stages chained by hand (the fleet chains them through queues): discover a season,
@@ -28,42 +28,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 
 const serverUrl = process.env.TEST_DATABASE_URL;
-const logger = createLogger({ service: 'test', level: 'silent' });
-const redis = testRedis(undefined, 'pipeline-stages');
+let pipeline: ReplayPipeline;
 let replay: ReplayServer;
 let client: SourceClient;
-let config: ReturnType<typeof loadConfig>;
+let config: Config;
+let logger: Logger;
 
 beforeAll(async () => {
-  replay = await startReplay({ port: 0, seed: 7 });
-  config = loadConfig(
-    {},
-    JSON.stringify({
-      sources: {
-        sofascore: {
-          kind: 'sofascore',
-          baseUrl: replay.apiUrl,
-          rateLimit: { requestsPerInterval: 2000, intervalMs: 1000, maxConcurrent: 16 },
-        },
-      },
-      ratingPools: { football: {} },
-      competitions: [
-        { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50001, 50003], ratingPool: 'football' },
-      ],
-    }),
-  );
-  client = new SourceClient({
-    name: 'sofascore',
-    settings: config.sources.sofascore as never,
-    redis: redis.connect(),
-    prefix: redis.prefix,
-    logger,
+  pipeline = await startReplayPipeline('pipeline-stages', {
+    ratingPools: { football: {} },
+    competitions: [
+      { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50001, 50003], ratingPool: 'football' },
+    ],
   });
+  ({ replay, client, config, logger } = pipeline);
 });
 afterAll(async () => {
-  await client?.close();
-  await replay?.close();
-  await redis.cleanup();
+  await pipeline?.close();
 });
 
 async function accounting(): Promise<AccountingSnapshot> {
