@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testRedis } from '@matchflow/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /* The main command as a user runs it: `npm start -- --once` on embedded defaults, twice. */
@@ -10,7 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 const CLI_MAIN = fileURLToPath(new URL('../apps/cli/src/main.ts', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
 const workDir = mkdtempSync(path.join(tmpdir(), 'matchflow-start-'));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+// The demo's queues live under a prefix of this test's own, deleted afterwards.
+const redis = testRedis(undefined, 'npm-start');
+afterAll(async () => {
+  rmSync(workDir, { recursive: true, force: true });
+  await redis.cleanup();
+});
 
 function start(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
