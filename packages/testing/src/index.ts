@@ -6,3 +6,4 @@ export {
   type TestRedis,
   testRedis,
 } from './redis.js';
+export { seededShuffle } from './shuffle.js';

@@ -1,3 +1,4 @@
+import { seededShuffle } from '@matchflow/testing';
 import { describe, expect, it } from 'vitest';
 import { computeStandings, type StandingsMatch, type StandingsRow } from './standings.js';
 
@@ -35,25 +36,7 @@ function row(
 
 const order = (table: readonly StandingsRow[]) => table.map((entry) => entry.participantId);
 
-/** Mulberry32: a seeded shuffle keeps a failing order reproducible. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    const a = copy[i] as T;
-    copy[i] = copy[j] as T;
-    copy[j] = a;
-  }
-  return copy;
-}
+const shuffled = seededShuffle;
 
 // A full double round-robin, each pair once at each ground. Table below worked out by hand.
 const DOUBLE_ROUND_ROBIN = [
