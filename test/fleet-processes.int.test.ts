@@ -7,7 +7,7 @@ import { loadConfig } from '@matchflow/config';
 import { core, ops } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase } from '@matchflow/db/testing';
 import { triggerRun } from '@matchflow/pipeline';
-import { createRedis, Producer } from '@matchflow/queues';
+import { Producer } from '@matchflow/queues';
 import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay';
 import { testRedis } from '@matchflow/testing';
 import { and, eq } from 'drizzle-orm';

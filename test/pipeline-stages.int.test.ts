@@ -108,7 +108,7 @@ async function runSeason(database: TestDatabase, season: string, mode: 'full' | 
   });
   await eachLimited(discovered.matches, 8, (match) => ingestMatch(deps, { ...scope, runId, match, trigger: 'cli' }));
   const rated = await ratePool({ db: database.db, config }, { runId, pool: 'football' });
-  const built = await buildSeason({ db: database.db }, { competitionId: 'demo-league', season });
+  const built = await buildSeason({ db: database.db, config }, { competitionId: 'demo-league', season });
   await closeRun(database.db, runId, { status: 'ok', counters: { matches: discovered.matches.length } });
   return { runId, discovered, rated, built };
 }
@@ -145,6 +145,13 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
     expect(stage).toMatchObject({ stage: 'discover', status: 'ok', counters: { scanned: 380, selected: 380 } });
     expect(await runningRunFor(database.db, { competitionId: 'demo-league', season: '50001' })).toBeUndefined();
     expect(await database.db.select().from(ratings.dirtyMarkers)).toEqual([]);
+
+    // The build scores the pool's forecasts: better than a coin (0.25) on a simulated league.
+    const [calibration] = await database.db.select().from(curated.ratingCalibration);
+    expect(calibration).toMatchObject({ poolId: 'football', matches: 379 });
+    expect(calibration?.brier).toBeGreaterThan(0.1);
+    expect(calibration?.brier).toBeLessThan(0.25);
+    expect(calibration?.logLoss).toBeLessThan(Math.log(2));
   });
 
   it('asks again only for what changed, and changes nothing when nothing did', async () => {
@@ -161,6 +168,7 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
         .where(eq(curated.standings.seasonId, 'demo-league.50003'));
       const quiet = await runSeason(database, '50003', 'changed');
       expect(quiet.discovered.matches).toEqual([]);
+      expect(quiet.rated).toMatchObject({ matches: 0, replayed: 0 });
       expect(
         await database.db.select().from(curated.standings).where(eq(curated.standings.seasonId, 'demo-league.50003')),
       ).toEqual(before);
@@ -187,8 +195,14 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
   it('keeps core as it was when the same season is ingested again', async () => {
     const dump = async () =>
       JSON.stringify(await database.db.select().from(core.matches).orderBy(asc(core.matches.id)));
+    const ratingsDump = async () =>
+      JSON.stringify(await database.db.select().from(ratings.matchRatings).orderBy(asc(ratings.matchRatings.matchId)));
     const before = await dump();
-    await runSeason(database, '50001', 'full');
+    const ratingsBefore = await ratingsDump();
+    const again = await runSeason(database, '50001', 'full');
     expect(await dump()).toBe(before);
+    // Nothing changed, so nothing is re-rated.
+    expect(again.rated).toMatchObject({ matches: 0, replayed: 0 });
+    expect(await ratingsDump()).toBe(ratingsBefore);
   });
 });

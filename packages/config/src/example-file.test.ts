@@ -21,7 +21,7 @@ describe('matchflow.example.yaml', () => {
   it('is a valid configuration', () => {
     const config = loadConfig({}, text);
     expect(config.competitions.map((competition) => competition.id)).toEqual(['demo-league', 'demo-cup', 'demo-open']);
-    expect(config.ratingPools.tennis?.homeAdvantage).toBe(0);
+    expect(config.ratingPools.tennis?.preset).toBe('tennis');
   });
 
   it('spells out every setting that has a default (so the docs cannot fall behind the schema)', () => {

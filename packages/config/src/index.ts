@@ -15,6 +15,7 @@ export {
   ConfigSchema,
   Environment,
   LogLevel,
+  RATING_PRESETS,
   type RatingPoolSettings,
   SourceKind,
   type SourceSettings,

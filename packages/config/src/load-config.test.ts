@@ -29,8 +29,9 @@ competitions:
     ratingPool: football
 ratingPools:
   football:
-    k: [{ fromGames: 0, k: 40 }, { fromGames: 30, k: 20 }]
-    marginOfVictory: { kind: goal-difference, table: [1, 1.5, 1.75] }
+    preset: football
+    k: { a: 250, b: 5, c: 0.4 }
+    homeAdvantage: 65
 `;
 
 function issuesOf(run: () => unknown): Array<{ path: string; message: string; origin?: string }> {
@@ -70,10 +71,12 @@ describe('loadConfig: valid input', () => {
     expect(config.sources.sofascore?.timeouts.connectMs).toBe(5000);
     expect(config.competitions[0]).toMatchObject({ competition: '17', seasons: ['52186', '61627'] });
     expect(config.ratingPools.football?.homeAdvantage).toBe(65);
-    expect(config.ratingPools.football?.k).toEqual([
-      { fromGames: 0, k: 40 },
-      { fromGames: 30, k: 20 },
-    ]);
+    expect(config.ratingPools.football).toEqual({
+      preset: 'football',
+      k: { a: 250, b: 5, c: 0.4 },
+      homeAdvantage: 65,
+      batchSize: 1000,
+    });
   });
 
   it('applies env overrides over the file, REDIS_URL and DATABASE_URL included', () => {
@@ -219,15 +222,15 @@ const INVALID_CASES: InvalidCase[] = [
     message: /duplicate competition id 'demo'/,
   },
   {
-    name: 'K schedule not starting at 0',
-    text: 'ratingPools: { p: { k: [{ fromGames: 5, k: 30 }] } }',
-    path: 'ratingPools.p.k[0].fromGames',
-    message: /first step must start at 0/,
+    name: 'K schedule infinite at 0 games',
+    text: 'ratingPools: { p: { k: { a: 250, b: 0, c: 0.4 } } }',
+    path: 'ratingPools.p.k.b',
+    message: /infinite at 0 games/,
   },
   {
     name: 'regression outside 0..1',
-    text: 'ratingPools: { p: { seasonRegression: 1.5 } }',
-    path: 'ratingPools.p.seasonRegression',
+    text: 'ratingPools: { p: { seasonRegression: { fraction: 1.5 } } }',
+    path: 'ratingPools.p.seasonRegression.fraction',
     message: /<=1/,
   },
   {

@@ -179,53 +179,63 @@ export const CompetitionSettings = z.strictObject({
   timezone: timeZone.default('UTC'),
   /** Key of an entry in `ratingPools`. */
   ratingPool: z.string().min(1),
+  /** Weight key of this competition's matches in its pool (`matchWeights`, `diffMultipliers`). */
+  ratingWeight: z.string().min(1).optional(),
 });
 export type CompetitionSettings = z.output<typeof CompetitionSettings>;
 
-/** K by games a participant has played: each step applies from `fromGames` on. */
+/** K by games played: `a / (n + b)^c` (FiveThirtyEight's tennis K is { a: 250, b: 5, c: 0.4 }). */
 const KSchedule = z
-  .array(z.strictObject({ fromGames: nonNegativeInt(), k: num().pipe(z.number().positive()) }))
-  .min(1)
-  .superRefine((steps, ctx) => {
-    if (steps[0]?.fromGames !== 0) {
-      ctx.addIssue({ code: 'custom', path: [0, 'fromGames'], message: 'the first step must start at 0' });
-    }
-    steps.forEach((step, index) => {
-      const previous = steps[index - 1];
-      if (previous && step.fromGames <= previous.fromGames) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [index, 'fromGames'],
-          message: 'steps must be in increasing fromGames order',
-        });
-      }
-    });
-  });
+  .strictObject({ a: num().pipe(z.number().positive()), b: num(), c: num() })
+  .refine((k) => k.b > 0 || k.c === 0, { path: ['b'], message: 'must be positive (K would be infinite at 0 games)' });
 
 export const MarginOfVictory = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('none') }),
-  /** FiveThirtyEight-style ln(margin + 1) with autocorrelation correction. */
-  z.strictObject({ kind: z.literal('log-margin') }),
-  /** Multiplier by goal difference: table[0] for a one-goal margin, the last entry beyond. */
-  z.strictObject({
-    kind: z.literal('goal-difference'),
-    table: z.array(num().pipe(z.number().positive())).min(1),
-  }),
+  /** ln(max(margin, 1) + 1) * a / (a + b * winnerDiff): FiveThirtyEight's autocorrelation-corrected multiplier. */
+  z.strictObject({ kind: z.literal('log-margin'), a: num().pipe(z.number().positive()), b: num() }),
+  /** 1 for a margin of at most 1, 1.5 for 2, (11 + margin) / 8 beyond (eloratings.net). */
+  z.strictObject({ kind: z.literal('goal-difference') }),
 ]);
 
+/** Presets of the rating engine (packages/ratings PRESETS; a test keeps the two lists equal). */
+export const RATING_PRESETS = ['football', 'american-football', 'tennis'] as const;
+
+const positiveNumber = () => num().pipe(z.number().positive());
+
+/**
+ * Elo parameters of a pool (DESIGN §7, docs/ratings.md). `preset` is the starting point; every
+ * other key overrides it, and keys given by neither take the engine's defaults. So, unlike the
+ * rest of the config, nothing here has a default of its own.
+ */
 export const RatingPoolSettings = z.strictObject({
-  initialRating: num().default(1_500),
-  /** Rating points per unit of surprise: a constant, or a schedule by games played. */
-  k: z.union([num().pipe(z.number().positive()), KSchedule]).default(20),
-  /** Points added to the home side's rating when the venue is not neutral. */
-  homeAdvantage: num().pipe(z.number().nonnegative()).default(65),
+  preset: z.enum(RATING_PRESETS).optional(),
+  initial: num().optional(),
+  /** Starting ratings by core participant id. */
+  initialRatings: z.record(z.string(), num()).optional(),
+  /** A constant, or a schedule by games played `a / (n + b)^c`, each side its own. */
+  k: z.union([positiveNumber(), KSchedule]).optional(),
+  /** Points added to the home side's rating difference when the venue is not neutral. */
+  homeAdvantage: num().optional(),
   /** Logistic scale: a difference of `scale` points means 10:1 odds. */
-  scale: num().pipe(z.number().positive()).default(400),
-  marginOfVictory: MarginOfVictory.default({ kind: 'none' }),
-  /** Multiplier on the rating difference for flagged matches (e.g. playoffs). */
-  flaggedMultiplier: num().pipe(z.number().positive()).default(1),
-  /** Fraction of the distance to the mean removed between seasons (0 = none, 1 = full reset). */
-  seasonRegression: fraction().default(0),
+  scale: positiveNumber().optional(),
+  mov: MarginOfVictory.optional(),
+  /** K multipliers by weight key (a competition's `ratingWeight`). */
+  matchWeights: z.record(z.string(), positiveNumber()).optional(),
+  /** Multipliers on the rating difference by weight key (FiveThirtyEight's 1.2 for playoffs). */
+  diffMultipliers: z.record(z.string(), positiveNumber()).optional(),
+  /** At a participant's first match of a new season: R = R(1 - fraction) + mean * fraction. */
+  seasonRegression: z
+    .strictObject({
+      fraction: fraction(),
+      mean: num().optional(),
+      /** "PARTICIPANT_ID|SEASON" -> the rating to start that season with. */
+      overrides: z.record(z.string().regex(/^.+\|.+$/, 'keys are "PARTICIPANT|SEASON"'), num()).optional(),
+    })
+    .optional(),
+  /** Walkovers, retirements, awarded matches: rate by their explicit result (`count`) or not (`skip`). */
+  explicitResults: z.enum(['count', 'skip']).optional(),
+  /** Matches rated per committed batch (each batch is one transaction with the checkpoint). */
+  batchSize: positiveInt().default(1_000),
 });
 export type RatingPoolSettings = z.output<typeof RatingPoolSettings>;
 

@@ -67,6 +67,27 @@ describe('rate: the expected score and the update', () => {
     ).rated;
     expect(unknown?.homePost).toBe(1510);
   });
+
+  it('multiplies the rating difference of weighted matches (FiveThirtyEight playoffs)', () => {
+    const [rated] = rate(
+      [match('a', 'b', 1, 0, { weight: 'playoff' })],
+      params({ initialRatings: { a: 1600 }, diffMultipliers: { playoff: 1.2 } }),
+    ).rated;
+    // diff = 100 * 1.2 = 120: E = 1 / (1 + 10^(-0.3)) = 0.66613942...
+    expect(rated?.expectedHome).toBeCloseTo(0.6661394246, 9);
+  });
+
+  it('counts walkovers by their explicit result, or skips them without touching ratings', () => {
+    const matches = [match('a', 'b', 0, 0, { result: 1 }), match('a', 'c', 1, 0)];
+    const counted = rate(matches, params());
+    expect(counted.rated[0]).toMatchObject({ homePost: 1510, counted: true, actualHome: 1 });
+    const skipped = rate(matches, params({ explicitResults: 'skip' }));
+    expect(skipped.rated[0]).toMatchObject({ homePre: 1500, homePost: 1500, awayPost: 1500, counted: false });
+    expect(skipped.rated[1]?.homePre).toBe(1500);
+    expect(skipped.state.get('a')?.games).toBe(1);
+    // b took part only in a skipped match: it has no rating yet.
+    expect(skipped.state.has('b')).toBe(false);
+  });
 });
 
 describe('margin of victory', () => {
@@ -114,6 +135,12 @@ describe('season regression', () => {
     expect(rated[1]?.awayPre).toBe(1425);
     // Only at the first match of the season.
     expect(rated[2]?.homePre).toBe(rated[1]?.homePost);
+  });
+
+  it('applies an override to a participant first season too', () => {
+    const regression = { fraction: 0.25, overrides: { 'b|2024': 1300 } };
+    const [rated] = rate([match('a', 'b', 1, 1, { season: '2024' })], params({ seasonRegression: regression })).rated;
+    expect(rated).toMatchObject({ homePre: 1500, awayPre: 1300 });
   });
 });
 

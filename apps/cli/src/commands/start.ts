@@ -24,7 +24,7 @@ function withDemo(config: Config, replayApiUrl: string): Config {
           rateLimit: { requestsPerInterval: 400, intervalMs: 1000, maxConcurrent: 16 },
         },
       },
-      ratingPools: { football: {} },
+      ratingPools: { football: { preset: 'football', homeAdvantage: 65 } },
       competitions: [
         { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50001, 50002], ratingPool: 'football' },
       ],

@@ -1,4 +1,4 @@
-import { integer, pgSchema, primaryKey, text } from 'drizzle-orm/pg-core';
+import { doublePrecision, integer, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** Curated zone: consumption-ready tables rebuilt per competition-season by the build stage. */
 export const curatedZone = pgSchema('curated');
@@ -20,3 +20,16 @@ export const standings = curatedZone.table(
   },
   (table) => [primaryKey({ columns: [table.seasonId, table.participantId] })],
 );
+
+/**
+ * How well a rating pool's pre-match expected scores predicted results (Brier score, log loss),
+ * so parameter sets can be compared. Recomputed by the build.
+ */
+export const ratingCalibration = curatedZone.table('rating_calibration', {
+  poolId: text('pool_id').primaryKey(),
+  matches: integer('matches').notNull(),
+  brier: doublePrecision('brier'),
+  logLoss: doublePrecision('log_loss'),
+  /** Start time of the last rated match: the figures are as of then. */
+  asOf: timestamp('as_of', { withTimezone: true, mode: 'date' }),
+});

@@ -1,4 +1,14 @@
-import { doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 /** Ratings zone: Elo state per rating pool, replayable from core. */
 export const ratingsZone = pgSchema('ratings');
@@ -27,6 +37,15 @@ export const matchRatings = ratingsZone.table(
     awayPost: doublePrecision('away_post').notNull(),
     /** Expected score of the home side, 0..1, home advantage included. */
     expectedHome: doublePrecision('expected_home').notNull(),
+    /** Home's actual score: 1, 0.5 or 0. */
+    actualHome: doublePrecision('actual_home').notNull().default(0.5),
+    /** False when the pool skips explicit results (walkovers) and ratings did not move. */
+    counted: boolean('counted').notNull().default(true),
+    /** Season label the engine saw (for season regression). */
+    season: text('season'),
+    /** Games each side had played before this match: with the post ratings, the state to resume from. */
+    homeGames: integer('home_games').notNull().default(0),
+    awayGames: integer('away_games').notNull().default(0),
   },
   (table) => [
     primaryKey({ columns: [table.poolId, table.matchId] }),
@@ -44,6 +63,8 @@ export const currentRatings = ratingsZone.table(
     rating: doublePrecision('rating').notNull(),
     games: integer('games').notNull(),
     lastMatchId: text('last_match_id'),
+    /** Season label of the participant's last rated match. */
+    season: text('season'),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.poolId, table.participantId] })],

@@ -195,7 +195,7 @@ export class Fleet {
   }
 
   private async build(job: Job): Promise<unknown> {
-    const { db } = this.options;
+    const { db, config } = this.options;
     const data = validatePayload('build', job.data);
     const key = scopeKey(data);
     await stageStarted(db, data.runId, 'build', key, job.attemptsMade + 1);
@@ -204,8 +204,11 @@ export class Fleet {
       matches?: number;
     }>;
     const failedIngests = children.flatMap((child) => child.failedIngests ?? []);
-    const built = await buildSeason({ db }, data);
-    await stageFinished(db, data.runId, 'build', key, { status: 'ok', counters: { standings: built.standings } });
+    const built = await buildSeason({ db, config }, data);
+    await stageFinished(db, data.runId, 'build', key, {
+      status: 'ok',
+      counters: { standings: built.standings, calibrated: built.calibrated },
+    });
     const ingested = await this.countStage(data.runId, 'ingest');
     await closeRun(db, data.runId, {
       status: failedIngests.length > 0 ? 'partial' : 'ok',

@@ -165,7 +165,7 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
       ...(incidents ? { incidents } : {}),
     });
     if (written.resultChanged)
-      await markRatingsDirty(tx as unknown as Db, competition.ratingPool, match.startTime, written.matchId);
+      await markRatingsDirty(tx as unknown as Db, competition.ratingPool, written.ratingsStaleFrom, written.matchId);
     return written;
   });
 

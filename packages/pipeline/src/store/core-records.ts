@@ -30,6 +30,11 @@ export interface UpsertOutcome {
   created: boolean;
   /** A final result appeared, changed, or went away: ratings must be recomputed from here. */
   resultChanged: boolean;
+  /**
+   * Where ratings go stale when `resultChanged`: the earlier of the match's old and new start
+   * times, since a rescheduled result leaves stale ratings at both places.
+   */
+  ratingsStaleFrom: Date;
 }
 
 /** `(a, b, ...) IS DISTINCT FROM (excluded.a, ...)`: rewrite a row only when a value changed. */
@@ -169,7 +174,9 @@ export async function upsertMatchRecords(tx: Db, records: MatchRecords): Promise
     if (incidents.length > 0) await tx.insert(core.incidents).values(incidents);
   }
 
-  return { matchId, created: previous === undefined, resultChanged: resultChanged(previous, row) };
+  const ratingsStaleFrom =
+    previous?.status === 'finished' && previous.startTime < row.startTime ? previous.startTime : row.startTime;
+  return { matchId, created: previous === undefined, resultChanged: resultChanged(previous, row), ratingsStaleFrom };
 }
 
 async function upsertParticipants(tx: Db, source: string, participants: CanonicalParticipant[]): Promise<void> {
@@ -236,19 +243,22 @@ function camel(column: string): string {
 
 /**
  * The pool's ratings are stale from this match on: keep the earliest such position (ordered by
- * start time, then match id) until the ratings stage clears it.
+ * start time, then match id, byte-wise) until the ratings stage clears it. `marked_at` moves on
+ * every mark, so a ratings batch that read an older version of the marker leaves this one be.
  */
 export async function markRatingsDirty(tx: Db, poolId: string, startTime: Date, matchId: string): Promise<void> {
   await tx
     .insert(ratings.dirtyMarkers)
-    .values({ poolId, fromStartTime: startTime, fromMatchId: matchId })
+    .values({ poolId, fromStartTime: startTime, fromMatchId: matchId, markedAt: sql`clock_timestamp()` })
     .onConflictDoUpdate({
       target: ratings.dirtyMarkers.poolId,
       set: {
-        fromStartTime: sql`least(${ratings.dirtyMarkers.fromStartTime}, excluded.from_start_time)`,
-        fromMatchId: sql`case when (excluded.from_start_time, excluded.from_match_id) < (${ratings.dirtyMarkers.fromStartTime}, ${ratings.dirtyMarkers.fromMatchId}) then excluded.from_match_id else ${ratings.dirtyMarkers.fromMatchId} end`,
-        markedAt: sql`now()`,
+        fromStartTime: sql`case when ${EARLIER} then excluded.from_start_time else ${ratings.dirtyMarkers.fromStartTime} end`,
+        fromMatchId: sql`case when ${EARLIER} then excluded.from_match_id else ${ratings.dirtyMarkers.fromMatchId} end`,
+        markedAt: sql`clock_timestamp()`,
       },
-      setWhere: sql`(excluded.from_start_time, excluded.from_match_id) < (${ratings.dirtyMarkers.fromStartTime}, ${ratings.dirtyMarkers.fromMatchId})`,
     });
 }
+
+/** The incoming marker is earlier than the stored one (ids compared byte-wise, as the ratings stage does). */
+const EARLIER = sql`(excluded.from_start_time < ${ratings.dirtyMarkers.fromStartTime} OR (excluded.from_start_time = ${ratings.dirtyMarkers.fromStartTime} AND excluded.from_match_id COLLATE "C" < ${ratings.dirtyMarkers.fromMatchId}))`;
