@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
-import { checkContract, UsageError } from './commands/check-contract.js';
-import { checkConfig } from './commands/config-check.js';
-import { migrateDatabase } from './commands/db-migrate.js';
-import { runCommand } from './commands/run.js';
-import { start } from './commands/start.js';
+import { UsageError } from './usage-error.js';
+
+// Commands, and the configuration, are imported when needed: the offline `ratings rate` should
+// not pay for loading the config schema, the fleet, the database drivers and the replay upstream.
 
 const USAGE = `usage: matchflow <command> [options]
 
@@ -20,9 +18,15 @@ commands:
   check-contract --source NAME --event ID
                      fetch one event (with lineups, incidents, statistics) and report every
                      contract violation; exit 1 when there is one
+  ratings rate --input results.csv --params params.json [--out rated.csv] [--json]
+                     rate a results file offline with the pipeline's Elo engine and report
+                     its calibration (docs/ratings.md); needs no configuration
 
 configuration: ./matchflow.yaml, or the file named by MATCHFLOW_CONFIG, plus MATCHFLOW_*,
 REDIS_URL and DATABASE_URL overrides (see docs/setup.md). Invalid configuration exits 2.`;
+
+/** Exit code for a bad command line or bad input (the same as for invalid configuration). */
+const EXIT_USAGE = 2;
 
 /** Exit code for a failure that is not the user's input (database unreachable, ...). */
 const EXIT_FAILURE = 1;
@@ -33,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseCommandLine(argv);
   } catch (error) {
     process.stderr.write(`matchflow: ${(error as Error).message}\n\n${USAGE}\n`);
-    return EXIT_INVALID_CONFIG;
+    return EXIT_USAGE;
   }
   const { positionals, values } = parsed;
   const command = positionals.join(' ');
@@ -42,46 +46,60 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const knownCommands = ['start', 'config check', 'db migrate', 'check-contract', 'run'];
+  const knownCommands = ['start', 'config check', 'db migrate', 'check-contract', 'run', 'ratings rate'];
   if (!knownCommands.includes(command)) {
     process.stderr.write(`matchflow: unknown command '${command}'\n\n${USAGE}\n`);
-    return EXIT_INVALID_CONFIG;
+    return EXIT_USAGE;
+  }
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const usageErrors = async (run: () => Promise<number> | number): Promise<number> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`matchflow: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+  };
+
+  if (command === 'ratings rate') {
+    const { ratingsRate } = await import('./commands/ratings-rate.js');
+    return usageErrors(() =>
+      ratingsRate(
+        { input: values.input, params: values.params, out: values.out, json: values.json ?? false },
+        { out, err: (line) => process.stderr.write(`${line}\n`), stdout: (text) => process.stdout.write(text) },
+      ),
+    );
   }
 
+  const { loadConfigOrExit } = await import('@matchflow/config');
   const config = loadConfigOrExit({
     env: process.env,
     cwd: process.cwd(),
     writeError: (text) => process.stderr.write(text),
     exit: (code) => process.exit(code),
   });
-  const out = (line: string) => process.stdout.write(`${line}\n`);
   switch (command) {
     case 'config check':
-      return checkConfig(config, out);
+      return (await import('./commands/config-check.js')).checkConfig(config, out);
     case 'db migrate':
-      return migrateDatabase(config, out);
-    case 'check-contract':
-    case 'run':
-      try {
-        return command === 'run'
-          ? await runCommand(
-              config,
-              {
-                competition: values.competition,
-                season: values.season,
-                full: values.full ?? false,
-                wait: values.wait ?? false,
-              },
-              out,
-            )
-          : await checkContract(config, { source: values.source, event: values.event }, out);
-      } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        process.stderr.write(`matchflow: ${error.message}\n`);
-        return EXIT_INVALID_CONFIG;
-      }
+      return (await import('./commands/db-migrate.js')).migrateDatabase(config, out);
+    case 'check-contract': {
+      const { checkContract } = await import('./commands/check-contract.js');
+      return usageErrors(() => checkContract(config, { source: values.source, event: values.event }, out));
+    }
+    case 'run': {
+      const { runCommand } = await import('./commands/run.js');
+      const options = {
+        competition: values.competition,
+        season: values.season,
+        full: values.full ?? false,
+        wait: values.wait ?? false,
+      };
+      return usageErrors(() => runCommand(config, options, out));
+    }
     default:
-      return start(config, out, { once: values.once ?? false });
+      return (await import('./commands/start.js')).start(config, out, { once: values.once ?? false });
   }
 }
 
@@ -98,6 +116,10 @@ function parseCommandLine(argv: string[]) {
       season: { type: 'string' },
       full: { type: 'boolean' },
       wait: { type: 'boolean' },
+      input: { type: 'string' },
+      params: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
     },
   });
 }

@@ -186,10 +186,10 @@ export function rateColumns(
   const { rating, games, lastMatch } = state;
   const seasonOf = state.season;
   const constantK = typeof params.k === 'number' ? params.k : Number.NaN;
-  const ka = typeof params.k === 'number' ? 0 : params.k.a;
-  const kb = typeof params.k === 'number' ? 0 : params.k.b;
-  const kc = typeof params.k === 'number' ? 0 : params.k.c;
   const scheduled = typeof params.k !== 'number';
+  // K by games played and ln(margin + 1) take a pow or a log each; both depend on a small whole
+  // number only, so each value is computed once and looked up after (same bits either way).
+  const kByGames = scheduled ? kTable(params.k as { a: number; b: number; c: number }) : null;
   const homeAdvantage = params.homeAdvantage;
   const inverseScale = 1 / params.scale;
   const mov = params.mov;
@@ -218,8 +218,8 @@ export function rateColumns(
     const a = away[index] as number;
     const matchSeason = season[index] as number;
     if (counted[index] === 1 && matchSeason >= 0) {
-      startSeason(h, matchSeason);
-      startSeason(a, matchSeason);
+      if (seasonOf[h] !== matchSeason) startSeason(h, matchSeason);
+      if (seasonOf[a] !== matchSeason) startSeason(a, matchSeason);
     }
     const homePre = rating[h] as number;
     const awayPre = rating[a] as number;
@@ -239,7 +239,7 @@ export function rateColumns(
       const m = score === 0.5 ? 0 : (margin[index] as number);
       if (movKind === 1) {
         const winnerDiff = score === 1 ? diff : -diff;
-        multiplier *= (Math.log(Math.max(m, 1) + 1) * movA) / (m === 0 ? 1 : movA + movB * winnerDiff);
+        multiplier *= (logMarginPlusOne(m) * movA) / (m === 0 ? 1 : movA + movB * winnerDiff);
       } else if (m === 2) {
         multiplier *= 1.5;
       } else if (m > 2) {
@@ -248,8 +248,8 @@ export function rateColumns(
     }
     const homeGames = games[h] as number;
     const awayGames = games[a] as number;
-    const homeK = scheduled ? ka / (homeGames + kb) ** kc : constantK;
-    const awayK = scheduled ? ka / (awayGames + kb) ** kc : constantK;
+    const homeK = kByGames ? kByGames(homeGames) : constantK;
+    const awayK = kByGames ? kByGames(awayGames) : constantK;
     const homePost = homePre + homeK * multiplier * (score - expectedHome);
     const awayPost = awayPre + awayK * multiplier * (expectedHome - score);
     rating[h] = homePost;
@@ -261,6 +261,32 @@ export function rateColumns(
     outHomePost[index] = homePost;
     outAwayPost[index] = awayPost;
   }
+}
+
+/** K = a / (n + b)^c by games played n, each value computed once. */
+function kTable(k: { a: number; b: number; c: number }): (games: number) => number {
+  let table = new Float64Array(256).fill(Number.NaN);
+  return (games) => {
+    if (!Number.isInteger(games) || games < 0) return k.a / (games + k.b) ** k.c;
+    if (games >= table.length) {
+      const grown = new Float64Array(Math.max(table.length * 2, games + 1)).fill(Number.NaN);
+      grown.set(table);
+      table = grown;
+    }
+    let value = table[games] as number;
+    if (Number.isNaN(value)) {
+      value = k.a / (games + k.b) ** k.c;
+      table[games] = value;
+    }
+    return value;
+  };
+}
+
+const LOG_TABLE = Float64Array.from({ length: 64 }, (_unused, margin) => Math.log(Math.max(margin, 1) + 1));
+
+/** ln(max(margin, 1) + 1), looked up for the usual small margins. */
+function logMarginPlusOne(margin: number): number {
+  return margin < 64 && Number.isInteger(margin) ? (LOG_TABLE[margin] as number) : Math.log(Math.max(margin, 1) + 1);
 }
 
 /** Columns for `length` matches, to fill before `rateColumns`. */

@@ -13,14 +13,12 @@ import {
   mapSofascoreStatistics,
   SOFASCORE_PATHS,
 } from '@matchflow/sources';
+import { UsageError } from '../usage-error.js';
 
 export interface CheckContractOptions {
   source: string | undefined;
   event: string | undefined;
 }
-
-/** What went wrong with the command itself (not with the upstream): exit 2. */
-export class UsageError extends Error {}
 
 interface Check {
   endpoint: string;

@@ -3,7 +3,7 @@ import { createDb } from '@matchflow/db';
 import { triggerRun } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, Producer } from '@matchflow/queues';
 import { runSummary, waitForRuns } from '../embedded/run-report.js';
-import { UsageError } from './check-contract.js';
+import { UsageError } from '../usage-error.js';
 
 export interface RunOptions {
   competition: string | undefined;
