@@ -38,7 +38,15 @@ beforeAll(async () => {
   pipeline = await startReplayPipeline('pipeline-stages', {
     ratingPools: { football: {} },
     competitions: [
-      { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50001, 50003], ratingPool: 'football' },
+      {
+        id: 'demo-league',
+        source: 'sofascore',
+        competition: 1001,
+        seasons: [50001, 50003],
+        ratingPool: 'football',
+        // Ulnor Rovers lose six points in 50001 (the simulation knows nothing of it).
+        standings: { adjustments: [{ team: 3013, season: 50001, points: -6, reason: 'test' }] },
+      },
     ],
   });
   ({ replay, client, config, logger } = pipeline);
@@ -89,9 +97,10 @@ function standingsFromSimulation(seasonId: number) {
         status: 'finished',
         homeScore: goals.home,
         awayScore: goals.away,
-        startTime: new Date(match.startTimestamp * 1000),
+        startTime: new Date((match.reschedule?.to ?? match.startTimestamp) * 1000),
       };
     }),
+    { adjustments: seasonId === 50001 ? { 'sofascore.team.3013': -6 } : {} },
   );
 }
 
@@ -138,6 +147,10 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
     const expected = standingsFromSimulation(50001);
     expect(table.map(({ competitionId: _c, seasonId: _s, ...row }) => row)).toEqual(expected);
     expect(table.reduce((sum, row) => sum + row.played, 0)).toBe(2 * 379);
+    expect(table.find((row) => row.participantId === 'sofascore.team.3013')).toMatchObject({
+      adjustment: -6,
+      form: expect.stringMatching(/^[WDL]{5}$/),
+    });
 
     const [run] = await database.db.select().from(ops.pipelineRuns).where(eq(ops.pipelineRuns.runId, runId));
     expect(run).toMatchObject({ status: 'ok', finishedAt: expect.any(Date) });

@@ -165,6 +165,31 @@ const cronExpression = z.string().superRefine((expression, ctx) => {
   }
 });
 
+/** League-table rules of a competition (docs/curated.md). */
+export const StandingsSettings = z.strictObject({
+  points: z.strictObject({ win: int().default(3), draw: int().default(1), loss: int().default(0) }).prefault({}),
+  /** Applied in order to the rows still tied; rows tied on all of them are ordered by id. */
+  tiebreakers: z
+    .array(z.enum(['points', 'goalDifference', 'goalsFor', 'goalsAgainst', 'wins', 'headToHead']))
+    .min(1)
+    .refine((list) => new Set(list).size === list.length, 'must not repeat a tiebreaker')
+    .default(['points', 'goalDifference', 'goalsFor', 'headToHead']),
+  /** Points added (negative: deducted) to a team in a season, as real leagues do. */
+  adjustments: z
+    .array(
+      z.strictObject({
+        /** The upstream's team id. */
+        team: upstreamId,
+        /** The upstream's season id. */
+        season: upstreamId,
+        points: int(),
+        reason: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+export type StandingsSettings = z.output<typeof StandingsSettings>;
+
 export const CompetitionSettings = z.strictObject({
   /** Our name for this competition; used in job ids, snapshots and the CLI. */
   id: name('competition id'),
@@ -181,6 +206,7 @@ export const CompetitionSettings = z.strictObject({
   ratingPool: z.string().min(1),
   /** Weight key of this competition's matches in its pool (`matchWeights`, `diffMultipliers`). */
   ratingWeight: z.string().min(1).optional(),
+  standings: StandingsSettings.prefault({}),
 });
 export type CompetitionSettings = z.output<typeof CompetitionSettings>;
 

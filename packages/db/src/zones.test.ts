@@ -138,6 +138,8 @@ describe.each(testBackends(process.env))('zones round-trip on %s', (backend) => 
       goalsFor: 2,
       goalsAgainst: 1,
       points: 3,
+      adjustment: 0,
+      form: 'W',
     };
     await db.insert(curated.standings).values(row);
     expect(await db.select().from(curated.standings)).toEqual([row]);

@@ -17,6 +17,10 @@ export const standings = curatedZone.table(
     goalsFor: integer('goals_for').notNull(),
     goalsAgainst: integer('goals_against').notNull(),
     points: integer('points').notNull(),
+    /** Points added (negative: deducted) by the competition; already included in `points`. */
+    adjustment: integer('adjustment').notNull().default(0),
+    /** Last five results, oldest first: `W`, `D`, `L`. */
+    form: text('form').notNull().default(''),
   },
   (table) => [primaryKey({ columns: [table.seasonId, table.participantId] })],
 );

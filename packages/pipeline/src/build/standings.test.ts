@@ -31,7 +31,9 @@ function row(
   participantId: string,
   [played, won, drawn, lost, goalsFor, goalsAgainst, points]: [number, number, number, number, number, number, number],
 ): StandingsRow {
-  return { participantId, position, played, won, drawn, lost, goalsFor, goalsAgainst, points };
+  // Form has tests of its own.
+  const form = expect.any(String) as unknown as string;
+  return { participantId, position, played, won, drawn, lost, goalsFor, goalsAgainst, points, adjustment: 0, form };
 }
 
 const order = (table: readonly StandingsRow[]) => table.map((entry) => entry.participantId);
@@ -280,6 +282,68 @@ describe('computeStandings', () => {
 
     it('rejects non-finite points', () => {
       expect(() => computeStandings([], { pointsForWin: Number.NaN })).toThrow(RangeError);
+    });
+  });
+
+  describe('competition rules', () => {
+    const matches = () =>
+      [
+        'alpha 1-0 bravo', // alpha beat bravo
+        'bravo 4-0 charlie',
+        'bravo 3-0 delta',
+        'alpha 1-0 charlie',
+        'delta 1-0 alpha',
+        'charlie 0-0 delta',
+      ].map((text) => match(text));
+
+    it('follows the tiebreaker order it is given (head-to-head before goal difference)', () => {
+      // alpha and bravo both have 6 points; bravo has the better goal difference, alpha won their meeting.
+      expect(order(computeStandings(matches())).slice(0, 2)).toEqual(['bravo', 'alpha']);
+      const headToHeadFirst = computeStandings(matches(), {
+        tiebreakers: ['points', 'headToHead', 'goalDifference', 'goalsFor'],
+      });
+      expect(order(headToHeadFirst).slice(0, 2)).toEqual(['alpha', 'bravo']);
+    });
+
+    it('ranks fewer goals against first, and by wins when asked', () => {
+      const table = computeStandings([match('alpha 0-0 bravo'), match('charlie 2-2 delta')], {
+        tiebreakers: ['points', 'goalsAgainst'],
+      });
+      expect(order(table)).toEqual(['alpha', 'bravo', 'charlie', 'delta']);
+      const wins = computeStandings(
+        [match('alpha 1-0 bravo'), match('charlie 0-0 delta'), match('charlie 0-0 bravo')],
+        {
+          pointsForWin: 2,
+          tiebreakers: ['points', 'wins'],
+        },
+      );
+      expect(order(wins)).toEqual(['alpha', 'charlie', 'bravo', 'delta']);
+    });
+
+    it('applies points adjustments (deductions) to the points and the order, not to head-to-head', () => {
+      const table = computeStandings(matches(), { adjustments: { bravo: -3, delta: 2 } });
+      expect(table.find((row) => row.participantId === 'bravo')).toMatchObject({ points: 3, adjustment: -3 });
+      expect(table.find((row) => row.participantId === 'delta')).toMatchObject({ points: 6, adjustment: 2 });
+      expect(order(table)).toEqual(['alpha', 'delta', 'bravo', 'charlie']);
+    });
+
+    it('awards points for a loss when the competition does', () => {
+      const [winner, loser] = computeStandings([match('alpha 2-1 bravo')], { pointsForWin: 2, pointsForLoss: 1 });
+      expect([winner?.points, loser?.points]).toEqual([2, 1]);
+    });
+
+    it('keeps the last five results as form, oldest first, whatever the input order', () => {
+      const season = [
+        'alpha 1-0 bravo',
+        'alpha 0-0 charlie',
+        'delta 2-0 alpha',
+        'alpha 3-1 bravo',
+        'charlie 1-2 alpha',
+        'alpha 0-1 delta',
+      ].map((text) => match(text));
+      const table = computeStandings(shuffled(season, 3));
+      expect(table.find((row) => row.participantId === 'alpha')?.form).toBe('DLWWL');
+      expect(table.find((row) => row.participantId === 'bravo')?.form).toBe('LL');
     });
   });
 });

@@ -1,9 +1,9 @@
-import type { Config } from '@matchflow/config';
+import type { CompetitionSettings, Config } from '@matchflow/config';
 import { core, curated, type Db, ratings } from '@matchflow/db';
 import type { BuildJob } from '@matchflow/queues';
 import { calibrate } from '@matchflow/ratings';
 import { asc, eq, sql } from 'drizzle-orm';
-import { computeStandings } from '../build/standings.js';
+import { computeStandings, type StandingsOptions } from '../build/standings.js';
 import { coreIds } from '../store/core-ids.js';
 
 export interface BuildResult {
@@ -23,7 +23,8 @@ export async function buildSeason(
   job: Pick<BuildJob, 'competitionId' | 'season'>,
 ): Promise<BuildResult> {
   const seasonId = coreIds.season(job.competitionId, job.season);
-  const pool = deps.config.competitions.find((competition) => competition.id === job.competitionId)?.ratingPool;
+  const settings = deps.config.competitions.find((competition) => competition.id === job.competitionId);
+  const pool = settings?.ratingPool;
   return deps.db.transaction(async (txn) => {
     const tx = txn as unknown as Db;
     const calibrated = pool ? await writeCalibration(tx, pool) : 0;
@@ -32,7 +33,7 @@ export async function buildSeason(
     await tx.delete(curated.standings).where(eq(curated.standings.seasonId, seasonId));
     // Standings are a league table: tennis draws and empty seasons have none.
     if (competition?.sport !== 'football' || matches.length === 0) return { standings: 0, calibrated };
-    const rows = computeStandings(matches);
+    const rows = computeStandings(matches, settings ? standingsOptions(settings, job.season) : {});
     await tx
       .insert(curated.standings)
       .values(rows.map((row) => ({ competitionId: job.competitionId, seasonId, ...row })));
@@ -68,4 +69,25 @@ async function writeCalibration(tx: Db, pool: string): Promise<number> {
     .values({ poolId: pool, ...row })
     .onConflictDoUpdate({ target: curated.ratingCalibration.poolId, set: row });
   return figures.matches;
+}
+
+/** The competition's table rules for one season, adjustments keyed by core participant id. */
+function standingsOptions(
+  settings: Pick<CompetitionSettings, 'source' | 'standings'>,
+  season: string,
+): StandingsOptions {
+  const { points, tiebreakers, adjustments } = settings.standings;
+  const bySeason: Record<string, number> = {};
+  for (const adjustment of adjustments) {
+    if (adjustment.season !== season) continue;
+    const participant = coreIds.participant(settings.source, 'team', adjustment.team);
+    bySeason[participant] = (bySeason[participant] ?? 0) + adjustment.points;
+  }
+  return {
+    pointsForWin: points.win,
+    pointsForDraw: points.draw,
+    pointsForLoss: points.loss,
+    tiebreakers,
+    adjustments: bySeason,
+  };
 }
