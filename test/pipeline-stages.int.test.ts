@@ -165,6 +165,47 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
     expect(calibration?.brier).toBeGreaterThan(0.1);
     expect(calibration?.brier).toBeLessThan(0.25);
     expect(calibration?.logLoss).toBeLessThan(Math.log(2));
+
+    // Match summaries: every match, with names, and the pre-match ratings once rated.
+    const summaries = await database.db
+      .select()
+      .from(curated.matchSummary)
+      .where(eq(curated.matchSummary.seasonId, 'demo-league.50001'));
+    expect(summaries).toHaveLength(380);
+    expect(summaries.filter((summary) => summary.expectedHome !== null)).toHaveLength(379);
+    const stored = new Map(
+      (await database.db.select().from(ratings.matchRatings)).map((rating) => [rating.matchId, rating]),
+    );
+    for (const summary of summaries) {
+      expect(summary.homeName).toMatch(/\S/);
+      expect(summary.homeRatingPre).toBe(stored.get(summary.matchId)?.homePre ?? null);
+    }
+
+    // The leaderboard ranks the current ratings; the 30-day change is the sum of the rating
+    // moves in the 30 days up to the last rated match (no season regression in this pool).
+    const board = await database.db
+      .select()
+      .from(curated.ratingLeaderboard)
+      .orderBy(asc(curated.ratingLeaderboard.rank));
+    const current = await database.db.select().from(ratings.currentRatings);
+    expect(board).toHaveLength(20);
+    expect(board.map((row) => row.rating)).toEqual(current.map((row) => row.rating).sort((a, b) => b - a));
+    const lastStart = Math.max(...[...stored.values()].map((rating) => rating.startTime.getTime()));
+    for (const row of board) {
+      const moves = [...stored.values()]
+        .filter((rating) => rating.startTime.getTime() > lastStart - 30 * 86_400_000)
+        .map((rating) =>
+          rating.homeId === row.participantId
+            ? rating.homePost - rating.homePre
+            : rating.awayId === row.participantId
+              ? rating.awayPost - rating.awayPre
+              : 0,
+        );
+      expect(row.change30d).toBeCloseTo(
+        moves.reduce((sum, move) => sum + move, 0),
+        9,
+      );
+    }
   });
 
   it('asks again only for what changed, and changes nothing when nothing did', async () => {

@@ -1,4 +1,4 @@
-import { doublePrecision, integer, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { doublePrecision, index, integer, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** Curated zone: consumption-ready tables rebuilt per competition-season by the build stage. */
 export const curatedZone = pgSchema('curated');
@@ -37,3 +37,52 @@ export const ratingCalibration = curatedZone.table('rating_calibration', {
   /** Start time of the last rated match: the figures are as of then. */
   asOf: timestamp('as_of', { withTimezone: true, mode: 'date' }),
 });
+
+/** One row per match of a competition-season: who, when, the result and the pre-match ratings. */
+export const matchSummary = curatedZone.table(
+  'match_summary',
+  {
+    matchId: text('match_id').primaryKey(),
+    competitionId: text('competition_id').notNull(),
+    seasonId: text('season_id').notNull(),
+    startTime: timestamp('start_time', { withTimezone: true, mode: 'date' }).notNull(),
+    status: text('status').notNull(),
+    statusDetail: text('status_detail'),
+    round: integer('round'),
+    homeId: text('home_id').notNull(),
+    homeName: text('home_name').notNull(),
+    awayId: text('away_id').notNull(),
+    awayName: text('away_name').notNull(),
+    homeScore: integer('home_score'),
+    awayScore: integer('away_score'),
+    homePenalties: integer('home_penalties'),
+    awayPenalties: integer('away_penalties'),
+    winner: text('winner'),
+    /** The competition's rating pool; the ratings below are null until the match is rated. */
+    poolId: text('pool_id'),
+    homeRatingPre: doublePrecision('home_rating_pre'),
+    awayRatingPre: doublePrecision('away_rating_pre'),
+    /** Home's expected score before the match, home advantage included. */
+    expectedHome: doublePrecision('expected_home'),
+  },
+  (table) => [index('match_summary_season').on(table.seasonId, table.startTime)],
+);
+
+/**
+ * The ratings leaderboard of a pool: rank, rating, games, and the change over the 30 days up to
+ * the pool's last rated match (not the wall clock, so the same data gives the same table).
+ */
+export const ratingLeaderboard = curatedZone.table(
+  'rating_leaderboard',
+  {
+    poolId: text('pool_id').notNull(),
+    rank: integer('rank').notNull(),
+    participantId: text('participant_id').notNull(),
+    name: text('name').notNull(),
+    rating: doublePrecision('rating').notNull(),
+    games: integer('games').notNull(),
+    lastMatchId: text('last_match_id'),
+    change30d: doublePrecision('change_30d').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.poolId, table.participantId] })],
+);

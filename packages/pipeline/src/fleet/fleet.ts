@@ -207,7 +207,7 @@ export class Fleet {
     const built = await buildSeason({ db, config }, data);
     await stageFinished(db, data.runId, 'build', key, {
       status: 'ok',
-      counters: { standings: built.standings, calibrated: built.calibrated },
+      counters: { ...built },
     });
     const ingested = await this.countStage(data.runId, 'ingest');
     await closeRun(db, data.runId, {

@@ -4,6 +4,7 @@ import type { RatingsJob } from '@matchflow/queues';
 import { type EloState, rate } from '@matchflow/ratings';
 import { and, asc, desc, eq, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import { type PoolModel, poolModel, type TerminalMatch, toEloMatch } from '../rate/pool-model.js';
+import { chunks } from '../store/chunks.js';
 
 export interface RateResult {
   /** Matches rated by this job (a replayed match counts again). */
@@ -379,10 +380,4 @@ async function writeCurrent(tx: Db, pool: string, state: EloState, participants:
         },
       });
   }
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
-  return result;
 }
