@@ -420,6 +420,20 @@ describe.each(testBackends(process.env))('incremental ratings on %s', (backend) 
     await expectConverged(database.db, w);
   });
 
+  it('reads the state afresh each batch: another job may have re-rated to the same checkpoint meanwhile', async () => {
+    const w = world(season, { batchSize: 2 });
+    for (const index of season.keys()) await w.apply({ kind: 'arrive', match: index });
+    const afterFirstBatch = async (batch: number) => {
+      if (batch !== 1) return;
+      // Between this job's batches: a correction before its checkpoint, and another job that
+      // rewinds, re-rates up to exactly the same checkpoint, then dies.
+      await w.apply({ kind: 'correct', match: 0, homeScore: 0, awayScore: 4 });
+      await runRatings(database.db, w, 2);
+    };
+    await ratePool({ db: database.db, config: w.config(), hooks: { afterCommit: afterFirstBatch } }, { pool: w.pool });
+    await expectConverged(database.db, w);
+  });
+
   it('re-rates the whole pool when its model changes', async () => {
     const w = world(season);
     for (const index of season.keys()) await w.apply({ kind: 'arrive', match: index });

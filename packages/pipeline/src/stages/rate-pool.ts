@@ -22,6 +22,8 @@ export interface RateResult {
 export interface RateHooks {
   /** Called inside each batch's transaction just before it commits (tests crash here). */
   beforeCommit?: (batch: number) => Promise<void> | void;
+  /** Called after each batch has committed, before the next begins (tests interleave work here). */
+  afterCommit?: (batch: number) => Promise<void> | void;
 }
 
 /** A position in rating order: (start time, match id), ids compared byte-wise. */
@@ -34,12 +36,6 @@ interface Position {
 interface Checkpoint {
   at: Position | null;
   hash: string;
-}
-
-/** Ratings state at a checkpoint, kept between the batches of one job so each needs no reload. */
-interface Carried {
-  at: Position | null;
-  state: EloState;
 }
 
 /**
@@ -63,31 +59,29 @@ export async function ratePool(
 ): Promise<RateResult> {
   const model = poolModel(deps.config, job.pool);
   const result: RateResult = { matches: 0, batches: 0, replayed: 0, reset: 0, participants: 0 };
-  let carried: Carried | null = null;
   for (;;) {
     const batch = await deps.db.transaction(async (txn) => {
       const tx = txn as unknown as Db;
       await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`matchflow.ratings.${model.pool}`}))`);
-      const outcome = await rateBatch(tx, model, carried, result, job.runId ?? null);
+      const outcome = await rateBatch(tx, model, result, job.runId ?? null);
       await deps.hooks?.beforeCommit?.(result.batches + 1);
       return outcome;
     });
     result.batches += 1;
     result.matches += batch.rated;
-    carried = batch.carried;
+    result.participants = batch.participants;
     if (batch.rated < model.batchSize) break;
+    await deps.hooks?.afterCommit?.(result.batches);
   }
-  result.participants = carried?.state.size ?? 0;
   return result;
 }
 
 async function rateBatch(
   tx: Db,
   model: PoolModel,
-  carried: Carried | null,
   result: RateResult,
   runId: string | null,
-): Promise<{ rated: number; carried: Carried }> {
+): Promise<{ rated: number; participants: number }> {
   const pool = model.pool;
   const [marker] = await tx
     .select({
@@ -117,7 +111,6 @@ async function rateBatch(
         set: { params: model.params, paramsHash: model.hash, updatedAt: sql`now()` },
       });
     at = null;
-    carried = { at: null, state: new Map() };
   } else if (marker && at && !after(marker.fromStartTime, marker.fromMatchId, at)) {
     const discarded = await tx
       .delete(ratings.matchRatings)
@@ -128,7 +121,6 @@ async function rateBatch(
     await tx.delete(ratings.currentRatings).where(eq(ratings.currentRatings.poolId, pool));
     await writeCurrent(tx, pool, state, [...state.keys()]);
     at = (await lastRated(tx, pool)) ?? null;
-    carried = { at, state };
   }
   if (marker) {
     // Consumed: everything from the marker on is now after the checkpoint and will be rated.
@@ -140,11 +132,13 @@ async function rateBatch(
       );
   }
 
-  const state = carried && samePosition(carried.at, at) ? carried.state : await currentState(tx, pool);
+  // Read under the lock every batch, never carried over from the last one: another job of the
+  // pool may have rewound and re-rated to this very position with different results since.
+  const state = await currentState(tx, pool);
   const matches = await terminalMatchesAfter(tx, model, at, model.batchSize);
   if (matches.length === 0) {
     await writeCheckpoint(tx, pool, at, model.hash, runId);
-    return { rated: 0, carried: { at, state } };
+    return { rated: 0, participants: state.size };
   }
 
   const { rated, state: next } = rate(
@@ -187,7 +181,7 @@ async function rateBatch(
   const last = matches.at(-1) as TerminalMatch;
   const end = { startTime: last.startTime, matchId: last.id };
   await writeCheckpoint(tx, pool, end, model.hash, runId);
-  return { rated: matches.length, carried: { at: end, state: next } };
+  return { rated: matches.length, participants: next.size };
 }
 
 const CHECKPOINT = (pool: string) => `ratings:${pool}`;
@@ -222,11 +216,6 @@ async function writeCheckpoint(
 function after(startTime: Date, matchId: string, at: Position): boolean {
   const difference = startTime.getTime() - at.startTime.getTime();
   return difference > 0 || (difference === 0 && matchId > at.matchId);
-}
-
-function samePosition(a: Position | null, b: Position | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.startTime.getTime() === b.startTime.getTime() && a.matchId === b.matchId;
 }
 
 /** Ids compare byte-wise (COLLATE "C"), as JavaScript compares them, whatever the database's collation. */
