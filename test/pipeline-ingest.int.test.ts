@@ -1,7 +1,7 @@
 import type { Config } from '@matchflow/config';
-import { core, ratings, raw } from '@matchflow/db';
+import { core, curated, ratings, raw } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
-import { ingestMatch } from '@matchflow/pipeline';
+import { buildSeason, ingestMatch } from '@matchflow/pipeline';
 import { newRunId } from '@matchflow/queues';
 import type { ReplayServer } from '@matchflow/replay';
 import { ContractViolation, type SourceClient } from '@matchflow/sources';
@@ -222,6 +222,7 @@ describe.each(testBackends(process.env))('ingestMatch on %s', (backend) => {
     const [row] = await database.db.select().from(core.matches).where(eq(core.matches.id, result.matchId));
     expect(row?.homeId).toBe(`sofascore.player.${target.home.id}`);
     expect(row?.periods).toHaveLength(target.tennis.sets.length);
+    expect(row?.surface).toBe('hard'); // "Hardcourt outdoor"
     const [home] = await database.db
       .select()
       .from(core.participants)
@@ -232,5 +233,17 @@ describe.each(testBackends(process.env))('ingestMatch on %s', (backend) => {
       .from(ratings.dirtyMarkers)
       .where(eq(ratings.dirtyMarkers.poolId, 'tennis'));
     expect(marker?.fromMatchId).toBe(result.matchId);
+
+    // The build keeps each player's record by season and surface.
+    const built = await buildSeason({ db: database.db, config }, { competitionId: 'demo-open', season: '50022' });
+    expect(built).toMatchObject({ standings: 0, appearances: 0, tennisRecords: 2 });
+    const [winner, loser] = row?.winner === 'home' ? [row.homeId, row.awayId] : [row?.awayId, row?.homeId];
+    const records = await database.db.select().from(curated.tennisRecords).orderBy(asc(curated.tennisRecords.won));
+    expect(
+      records.map(({ playerId, surface, played, won, lost }) => ({ playerId, surface, played, won, lost })),
+    ).toEqual([
+      { playerId: loser, surface: 'hard', played: 1, won: 0, lost: 1 },
+      { playerId: winner, surface: 'hard', played: 1, won: 1, lost: 0 },
+    ]);
   });
 });

@@ -165,7 +165,9 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
     expect(calibration?.brier).toBeGreaterThan(0.1);
     expect(calibration?.brier).toBeLessThan(0.25);
     expect(calibration?.logLoss).toBeLessThan(Math.log(2));
+  });
 
+  it('builds the curated tables of that season: match summaries, appearances, the leaderboard', async () => {
     // Match summaries: every match, with names, and the pre-match ratings once rated.
     const summaries = await database.db
       .select()
@@ -180,6 +182,43 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
       expect(summary.homeName).toMatch(/\S/);
       expect(summary.homeRatingPre).toBe(stored.get(summary.matchId)?.homePre ?? null);
     }
+
+    // Player appearances agree with the simulation: goals (own goals and the struck goal of a
+    // correction excluded), cards and starts per player.
+    const players = await database.db
+      .select()
+      .from(curated.playerAppearances)
+      .where(eq(curated.playerAppearances.seasonId, 'demo-league.50001'));
+    const fromSimulation = {
+      goals: new Map<string, number>(),
+      reds: new Map<string, number>(),
+      starts: new Map<string, number>(),
+    };
+    const add = (map: Map<string, number>, id: number) => {
+      const key = `sofascore.player.${id}`;
+      map.set(key, (map.get(key) ?? 0) + 1);
+    };
+    const now = replay.clock.now();
+    for (const simulated of replay.world?.competitions[0]?.seasons.find((s) => s.id === 50001)?.matches ?? []) {
+      if (simulated.fate === 'canceled' || !simulated.football) continue;
+      const struck = simulated.correction && now >= simulated.correction.at ? simulated.correction.goalId : undefined;
+      for (const goal of simulated.football.goals)
+        if (goal.kind !== 'ownGoal' && goal.id !== struck) add(fromSimulation.goals, goal.scorerId);
+      for (const card of simulated.football.cards)
+        if (card.colour !== 'yellow') add(fromSimulation.reds, card.playerId);
+      for (const side of ['home', 'away'] as const)
+        for (const player of simulated.football.lineups[side].starters) add(fromSimulation.starts, player.id);
+    }
+    const actual = (pick: (row: (typeof players)[number]) => number) => {
+      const totals = new Map<string, number>();
+      for (const row of players)
+        if (pick(row) > 0) totals.set(row.playerId, (totals.get(row.playerId) ?? 0) + pick(row));
+      return totals;
+    };
+    expect(actual((row) => row.goals)).toEqual(fromSimulation.goals);
+    expect(actual((row) => row.redCards)).toEqual(fromSimulation.reds);
+    expect(actual((row) => row.starts)).toEqual(fromSimulation.starts);
+    expect(players.every((row) => row.playerName.length > 0 && row.minutes >= 0)).toBe(true);
 
     // The leaderboard ranks the current ratings; the 30-day change is the sum of the rating
     // moves in the 30 days up to the last rated match (no season regression in this pool).

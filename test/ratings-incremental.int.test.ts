@@ -141,6 +141,7 @@ class World {
           : (spec.walkover ??
             (spec.homeScore > spec.awayScore ? 'home' : spec.homeScore < spec.awayScore ? 'away' : 'draw')),
       neutral: spec.home % 3 === 0,
+      surface: undefined,
       round: undefined,
       roundName: undefined,
       sourceChangedAt: undefined,

@@ -81,6 +81,8 @@ export interface CanonicalMatch {
   /** Who won, once decided; a draw is `draw`. */
   winner: 'home' | 'away' | 'draw' | undefined;
   neutral: boolean;
+  /** Court surface (tennis): `clay`, `grass`, `hard`, `carpet`, or the upstream's own word. */
+  surface: string | undefined;
   round: number | undefined;
   roundName: string | undefined;
   /** The upstream's own last-change time, for change detection. */

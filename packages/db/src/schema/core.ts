@@ -99,6 +99,8 @@ export const matches = coreZone.table(
     /** `home`, `away` or `draw`, once decided. */
     winner: text('winner'),
     neutral: boolean('neutral').notNull().default(false),
+    /** Court surface (tennis): `clay`, `grass`, `hard`, `carpet`, or the upstream's word. */
+    surface: text('surface'),
     round: integer('round'),
     roundName: text('round_name'),
     /** Flagged matches (e.g. playoffs) get the pool's flagged multiplier. */

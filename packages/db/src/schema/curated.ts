@@ -86,3 +86,44 @@ export const ratingLeaderboard = curatedZone.table(
   },
   (table) => [primaryKey({ columns: [table.poolId, table.participantId] })],
 );
+
+/** Per player, team and competition-season: what the player did in finished matches. */
+export const playerAppearances = curatedZone.table(
+  'player_appearances',
+  {
+    competitionId: text('competition_id').notNull(),
+    seasonId: text('season_id').notNull(),
+    playerId: text('player_id').notNull(),
+    playerName: text('player_name').notNull(),
+    teamId: text('team_id').notNull(),
+    /** Matches started or come on in. */
+    appearances: integer('appearances').notNull(),
+    starts: integer('starts').notNull(),
+    minutes: integer('minutes').notNull(),
+    /** Own goals not included. */
+    goals: integer('goals').notNull(),
+    yellowCards: integer('yellow_cards').notNull(),
+    /** A straight red or a second yellow. */
+    redCards: integer('red_cards').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.seasonId, table.playerId, table.teamId] })],
+);
+
+/** Tennis: per player, season and surface, matches played out (walkovers excluded), won and lost. */
+export const tennisRecords = curatedZone.table(
+  'tennis_records',
+  {
+    competitionId: text('competition_id').notNull(),
+    seasonId: text('season_id').notNull(),
+    playerId: text('player_id').notNull(),
+    playerName: text('player_name').notNull(),
+    /** `clay`, `grass`, `hard`, `carpet`, or `unknown` when the upstream did not say. */
+    surface: text('surface').notNull(),
+    played: integer('played').notNull(),
+    won: integer('won').notNull(),
+    lost: integer('lost').notNull(),
+    /** Matches the player retired from (counted as lost). */
+    retired: integer('retired').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.seasonId, table.playerId, table.surface] })],
+);

@@ -4,6 +4,7 @@ import type { BuildJob } from '@matchflow/queues';
 import { eq } from 'drizzle-orm';
 import { writeMatchSummary } from '../build/match-summary.js';
 import { writeCalibration, writeLeaderboard } from '../build/pool-tables.js';
+import { writePlayerAppearances, writeTennisRecords } from '../build/season-tables.js';
 import { computeStandings, type StandingsOptions } from '../build/standings.js';
 import { coreIds } from '../store/core-ids.js';
 
@@ -13,13 +14,17 @@ export interface BuildResult {
   matches: number;
   /** Rows of the pool's leaderboard. */
   leaderboard: number;
+  /** Player-team rows of the season's appearances (football). */
+  appearances: number;
+  /** Player-surface rows of the season's tennis records. */
+  tennisRecords: number;
   /** Matches behind the pool's calibration figures (0 when the competition has no rated matches). */
   calibrated: number;
 }
 
 /**
  * `build(season)`: rebuild the curated tables of one competition-season from core and ratings:
- * the season's league table and match summaries, the leaderboard and calibration of the
+ * the season's league table, match summaries, player appearances or tennis records, the leaderboard and calibration of the
  * competition's rating pool (quality gates and snapshots come with the publish work). Replaces
  * the rows in one transaction, so readers never see half a table.
  */
@@ -36,16 +41,19 @@ export async function buildSeason(
     const leaderboard = pool ? await writeLeaderboard(tx, pool) : 0;
     const summarised = await writeMatchSummary(tx, seasonId, pool);
     const [competition] = await tx.select().from(core.competitions).where(eq(core.competitions.id, job.competitionId));
+    const tennis = competition?.sport === 'tennis';
+    const appearances = tennis ? 0 : await writePlayerAppearances(tx, job.competitionId, seasonId);
+    const tennisRecords = tennis ? await writeTennisRecords(tx, job.competitionId, seasonId) : 0;
+    const counts = { calibrated, matches: summarised, leaderboard, appearances, tennisRecords };
     const matches = await tx.select().from(core.matches).where(eq(core.matches.seasonId, seasonId));
     await tx.delete(curated.standings).where(eq(curated.standings.seasonId, seasonId));
     // Standings are a league table: tennis draws and empty seasons have none.
-    if (competition?.sport !== 'football' || matches.length === 0)
-      return { standings: 0, calibrated, matches: summarised, leaderboard };
+    if (competition?.sport !== 'football' || matches.length === 0) return { standings: 0, ...counts };
     const rows = computeStandings(matches, settings ? standingsOptions(settings, job.season) : {});
     await tx
       .insert(curated.standings)
       .values(rows.map((row) => ({ competitionId: job.competitionId, seasonId, ...row })));
-    return { standings: rows.length, calibrated, matches: summarised, leaderboard };
+    return { standings: rows.length, ...counts };
   });
 }
 

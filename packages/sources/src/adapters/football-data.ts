@@ -218,6 +218,7 @@ function matchRecord(
     winner: finished && match.score.winner !== null ? WINNER[match.score.winner] : undefined,
     // football-data names the venue but not whether it is neutral ground (finals, closed stadiums).
     neutral: false,
+    surface: undefined,
     round: match.matchday ?? undefined,
     roundName: match.stage === 'REGULAR_SEASON' ? undefined : match.stage,
     sourceChangedAt: new Date(match.lastUpdated),

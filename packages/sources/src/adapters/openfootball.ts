@@ -191,6 +191,7 @@ function matchRecord(
     winner: status === 'finished' ? winnerOf(shootout ?? score) : undefined,
     // League files say nothing about venues; a neutral ground is rare enough in a league to ignore.
     neutral: false,
+    surface: undefined,
     round: roundNumber === undefined ? undefined : Number(roundNumber),
     roundName: match.round,
     // The files carry no change times; a changed file is the only sign of a changed match.

@@ -76,6 +76,7 @@ describe.skipIf(!haveFixtures)('sofascore adapter on real recordings', () => {
       periods: [{ home: 1, away: 5, tiebreak: undefined }],
       winner: 'away',
       neutral: true,
+      surface: 'clay', // "Red clay"
       roundName: 'Round of 32',
     });
     expect(retired.participants[0]).toMatchObject({ kind: 'player', name: 'Dušan Lajović', country: 'RS' });
@@ -87,6 +88,7 @@ describe.skipIf(!haveFixtures)('sofascore adapter on real recordings', () => {
     expect(regular.matches[0]).toMatchObject({
       sourceId: '17206241',
       statusDetail: 'regular',
+      surface: 'hard', // "Hardcourt outdoor"
       score: { home: 0, away: 2 },
       periods: [
         { home: 3, away: 6 },

@@ -210,6 +210,7 @@ function mapMatch(event: SofascoreEventSummary, source: string, sport: Sport): C
     winner:
       event.winnerCode === 1 ? 'home' : event.winnerCode === 2 ? 'away' : event.winnerCode === 3 ? 'draw' : undefined,
     neutral: sport === 'tennis',
+    surface: sport === 'tennis' && event.groundType ? surfaceOf(event.groundType) : undefined,
     round: event.roundInfo?.round,
     roundName: event.roundInfo?.name,
     sourceChangedAt: event.changes?.changeTimestamp ? new Date(event.changes.changeTimestamp * 1000) : undefined,
@@ -374,4 +375,11 @@ export function mapSofascoreStatistics(
     }
   }
   return [...byKey.values()];
+}
+
+/** `Red clay` -> `clay`, `Hardcourt indoor` -> `hard`; an unknown word is kept, lowercased. */
+function surfaceOf(groundType: string): string {
+  const words = groundType.toLowerCase();
+  for (const surface of ['clay', 'grass', 'carpet', 'hard']) if (words.includes(surface)) return surface;
+  return words.trim();
 }

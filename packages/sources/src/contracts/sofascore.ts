@@ -51,6 +51,8 @@ export const SofascoreEventSummary = z.looseObject({
   season: z.looseObject({ id, name: z.string(), year: z.string().optional() }),
   roundInfo: z.looseObject({ round: z.number().int().optional(), name: z.string().optional() }).optional(),
   changes: z.looseObject({ changeTimestamp: z.number().int().optional() }).optional(),
+  /** Tennis court surface, e.g. `Red clay`, `Hardcourt outdoor`, `Grass` (full event only). */
+  groundType: z.string().optional(),
 });
 export type SofascoreEventSummary = z.output<typeof SofascoreEventSummary>;
 
