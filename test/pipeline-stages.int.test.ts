@@ -1,5 +1,5 @@
-import type { Config } from '@matchflow/config';
-import { core, curated, ops, ratings } from '@matchflow/db';
+import { type Config, QUALITY_CHECKS } from '@matchflow/config';
+import { core, curated, type Db, ops, ratings } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import {
   buildSeason,
@@ -10,15 +10,17 @@ import {
   ingestMatch,
   ratePool,
   runningRunFor,
+  runQualityChecks,
   scopeKey,
   stageFinished,
   stageStarted,
+  storePayload,
 } from '@matchflow/pipeline';
 import { newRunId } from '@matchflow/queues';
 import type { AccountingSnapshot, ReplayServer } from '@matchflow/replay';
 import type { SourceClient } from '@matchflow/sources';
 import type { Logger } from '@matchflow/telemetry';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReplayPipeline, startReplayPipeline } from './support/replay-pipeline.js';
 
@@ -117,7 +119,7 @@ async function runSeason(database: TestDatabase, season: string, mode: 'full' | 
   });
   await eachLimited(discovered.matches, 8, (match) => ingestMatch(deps, { ...scope, runId, match, trigger: 'cli' }));
   const rated = await ratePool({ db: database.db, config }, { runId, pool: 'football' });
-  const built = await buildSeason({ db: database.db, config }, { competitionId: 'demo-league', season });
+  const built = await buildSeason({ db: database.db, config }, { competitionId: 'demo-league', season, runId });
   await closeRun(database.db, runId, { status: 'ok', counters: { matches: discovered.matches.length } });
   return { runId, discovered, rated, built };
 }
@@ -245,6 +247,135 @@ describe.each(testBackends(process.env))('stages end to end on %s', (backend) =>
         9,
       );
     }
+  });
+
+  it('passes every quality check on clean data, and fails each on a crafted bad row', async () => {
+    // The clean run of the first test: every check recorded, all passing.
+    const [cleanRun] = await database.db
+      .select()
+      .from(ops.pipelineRuns)
+      .orderBy(asc(ops.pipelineRuns.startedAt))
+      .limit(1);
+    const clean = await database.db
+      .select()
+      .from(ops.qualityResults)
+      .where(eq(ops.qualityResults.runId, cleanRun?.runId ?? ''));
+    expect(clean.map((result) => result.check).sort()).toEqual([...QUALITY_CHECKS].sort());
+    expect(clean.filter((result) => result.status !== 'pass')).toEqual([]);
+
+    // Corrupt a copy of the season inside a transaction that is rolled back afterwards.
+    const rollback = new Error('rollback');
+    const outcome = await database.db
+      .transaction(async (txn) => {
+        const tx = txn as unknown as Db;
+        const finished = await tx
+          .select()
+          .from(core.matches)
+          .where(and(eq(core.matches.seasonId, 'demo-league.50001'), eq(core.matches.status, 'finished')))
+          .orderBy(asc(core.matches.id))
+          .limit(7);
+        const [negative, unscored, copied, stretched, unrated, wrongTeam, postponed] = finished as Array<
+          (typeof finished)[number]
+        >;
+        await tx
+          .update(core.matches)
+          .set({ status: 'postponed' })
+          .where(eq(core.matches.id, postponed?.id ?? ''));
+        await tx
+          .update(core.matches)
+          .set({ homeScore: -1 })
+          .where(eq(core.matches.id, negative?.id ?? ''));
+        await tx
+          .update(core.matches)
+          .set({ homeScore: null, awayScore: null, winner: null })
+          .where(eq(core.matches.id, unscored?.id ?? ''));
+        const { createdAt: _c, updatedAt: _u, ...copy } = copied as (typeof finished)[number];
+        await tx.insert(core.matches).values({ ...copy, id: 'sofascore.match.copy' });
+        await tx
+          .update(core.appearances)
+          .set({ minutes: 200 })
+          .where(eq(core.appearances.matchId, stretched?.id ?? ''));
+        await tx.delete(ratings.matchRatings).where(eq(ratings.matchRatings.matchId, unrated?.id ?? ''));
+        await tx.delete(core.appearances).where(eq(core.appearances.matchId, unrated?.id ?? ''));
+        await tx
+          .update(core.appearances)
+          .set({ teamId: wrongTeam?.awayId ?? '' })
+          .where(and(eq(core.appearances.matchId, wrongTeam?.id ?? ''), eq(core.appearances.side, 'home')));
+        const runId = newRunId();
+        const scope = { source: 'sofascore', competitionId: 'demo-league', competition: '1001', season: '50001' };
+        await createRun(tx, { runId, trigger: 'cli', scope, env: 'dev' });
+        await storePayload(tx, {
+          source: 'sofascore',
+          endpoint: 'event',
+          key: 'crafted',
+          fetchedAt: new Date(0),
+          httpStatus: 200,
+          text: '{"broken":true}',
+          body: { broken: true },
+          contractError: 'crafted',
+          runId,
+        });
+        // A second tracked competition that has never been refreshed: stale.
+        const stale = { ...(config.competitions[0] as Config['competitions'][number]), id: 'demo-stale' };
+        const strict = { ...config, competitions: [...config.competitions, stale] };
+        const built = await buildSeason(
+          { db: tx, config: strict },
+          { competitionId: 'demo-league', season: '50001', runId },
+        );
+        // And a table that no longer adds up (the build itself always writes consistent ones).
+        await tx.update(curated.standings).set({ points: sql`points + 1` }).where(eq(curated.standings.position, 1));
+        const competition = strict.competitions[0] as Config['competitions'][number];
+        const recheck = await runQualityChecks(
+          tx,
+          { ...strict, quality: { ...strict.quality, minCompleteness: 1 } },
+          {
+            runId,
+            competition,
+            seasonId: 'demo-league.50001',
+            sport: 'football',
+            now: new Date(),
+          },
+        );
+        const recorded = await tx.select().from(ops.qualityResults).where(eq(ops.qualityResults.runId, runId));
+        throw Object.assign(rollback, { result: { built, recheck, recorded, finished } });
+      })
+      .catch((error: unknown) => {
+        if (error !== rollback) throw error;
+        return (rollback as Error & { result: unknown }).result as {
+          built: Awaited<ReturnType<typeof buildSeason>>;
+          recheck: Awaited<ReturnType<typeof runQualityChecks>>;
+          recorded: Array<typeof ops.qualityResults.$inferSelect>;
+          finished: Array<typeof core.matches.$inferSelect>;
+        };
+      });
+
+    const status = (check: string) =>
+      outcome.recorded.filter((result) => result.check === check).map((result) => result.status);
+    expect(status('ranges.scores')).toEqual(['fail']);
+    expect(status('completeness.scores')).toEqual(['fail']);
+    expect(status('uniqueness.matches')).toEqual(['fail']);
+    expect(status('ranges.minutes')).toEqual(['fail']);
+    expect(status('ratings.coverage')).toEqual(['fail']);
+    expect(status('consistency.one-side')).toEqual(['fail']);
+    expect(status('quarantine')).toEqual(['fail']);
+    expect(status('completeness.lineups')).toEqual(['warn']);
+    expect(status('freshness').sort()).toEqual(['pass', 'warn']);
+    expect(status('consistency.standings')).toEqual(['fail']); // after the tampering, rechecked
+    expect(status('completeness.results')).toEqual(['fail']); // a past match still postponed, at a threshold of 1
+    // The samples name the offending rows.
+    const sample = (check: string) => outcome.recorded.find((result) => result.check === check)?.sample;
+    expect(sample('ranges.scores')).toEqual([expect.objectContaining({ id: outcome.finished[0]?.id, home_score: -1 })]);
+    expect(sample('completeness.scores')).toEqual([{ id: outcome.finished[1]?.id }]);
+    // The deleted rating, and the copy that was never rated.
+    expect(sample('ratings.coverage')).toEqual([{ id: outcome.finished[4]?.id }, { id: 'sofascore.match.copy' }]);
+    expect(outcome.built.quality?.failed).toEqual(
+      expect.arrayContaining(['ranges.scores:demo-league.50001', 'quarantine:demo-league.50001']),
+    );
+    expect(outcome.recheck.score).toBeLessThan(0.5);
+    // Rolled back: the season is as clean as before.
+    expect(await database.db.select().from(core.matches).where(eq(core.matches.id, 'sofascore.match.copy'))).toEqual(
+      [],
+    );
   });
 
   it('asks again only for what changed, and changes nothing when nothing did', async () => {

@@ -15,6 +15,8 @@ export {
   ConfigSchema,
   Environment,
   LogLevel,
+  QUALITY_CHECKS,
+  type QualityCheckName,
   RATING_PRESETS,
   type RatingPoolSettings,
   SourceKind,

@@ -265,6 +265,22 @@ export const RatingPoolSettings = z.strictObject({
 });
 export type RatingPoolSettings = z.output<typeof RatingPoolSettings>;
 
+/** Quality checks the build runs (docs/quality.md); a test keeps this list equal to the pipeline's. */
+export const QUALITY_CHECKS = [
+  'completeness.results',
+  'completeness.scores',
+  'completeness.lineups',
+  'ranges.scores',
+  'ranges.minutes',
+  'consistency.standings',
+  'consistency.one-side',
+  'uniqueness.matches',
+  'ratings.coverage',
+  'freshness',
+  'quarantine',
+] as const;
+export type QualityCheckName = (typeof QUALITY_CHECKS)[number];
+
 export const QualitySettings = z.strictObject({
   /** Minimum share of past matches that have a final result. */
   minCompleteness: fraction().default(0.98),
@@ -275,7 +291,7 @@ export const QualitySettings = z.strictObject({
   /** A competition whose newest data is older than this is stale (WARN). */
   freshnessMaxAgeHours: positiveInt().default(26),
   /** Per-check severity override: `warn`, `fail` or `off`. */
-  severity: z.record(z.string(), z.enum(['warn', 'fail', 'off'])).default({}),
+  severity: z.partialRecord(z.enum(QUALITY_CHECKS), z.enum(['warn', 'fail', 'off'])).default({}),
 });
 
 export const RetentionSettings = z.strictObject({

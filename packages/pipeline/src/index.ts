@@ -2,6 +2,13 @@ export { computeStandings, type StandingsMatch, type StandingsOptions, type Stan
 export { isFinalFailure, toBullmqError } from './fleet/error-mapping.js';
 export { Fleet, type FleetOptions } from './fleet/fleet.js';
 export { type RunRequest, type RunStart, triggerRun } from './fleet/trigger.js';
+export {
+  CHECKS,
+  type CheckOutcome,
+  type QualityReport,
+  type QualityScope,
+  runQualityChecks,
+} from './quality/checks.js';
 export { engineParams, type PoolModel, poolModel } from './rate/pool-model.js';
 export { type BuildResult, buildSeason } from './stages/build-season.js';
 export { type DiscoverDeps, type DiscoverResult, discoverSeason } from './stages/discover-season.js';

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 /** Ops zone: what ran, when, how it went, and where each stage got to. */
 export const opsZone = pgSchema('ops');
@@ -65,3 +75,28 @@ export const checkpoints = opsZone.table('checkpoints', {
   runId: text('run_id'),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/**
+ * One quality check's outcome in a run (DESIGN §8): `pass`, `warn` or `fail` (a failed check of
+ * severity `fail` blocks publishing), what was observed against what threshold, and a few of the
+ * offending rows.
+ */
+export const qualityResults = opsZone.table(
+  'quality_results',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => pipelineRuns.runId, { onDelete: 'cascade' }),
+    check: text('check').notNull(),
+    /** What was checked: a competition-season (`demo-league.50001`), a pool, a competition. */
+    scope: text('scope').notNull(),
+    severity: text('severity').$type<'warn' | 'fail'>().notNull(),
+    status: text('status').$type<'pass' | 'warn' | 'fail'>().notNull(),
+    observed: doublePrecision('observed').notNull(),
+    threshold: doublePrecision('threshold').notNull(),
+    /** Up to ten offending rows (ids and values), to start an investigation from. */
+    sample: jsonb('sample').notNull().default([]),
+    checkedAt: timestamp('checked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.runId, table.check, table.scope] })],
+);

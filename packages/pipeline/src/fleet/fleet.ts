@@ -11,7 +11,7 @@ import { buildSeason } from '../stages/build-season.js';
 import { discoverSeason } from '../stages/discover-season.js';
 import { type Fetcher, ingestMatch } from '../stages/ingest-match.js';
 import { ratePool } from '../stages/rate-pool.js';
-import { closeRun, runningRunFor, scopeKey, stageFinished, stageStarted } from '../store/runs.js';
+import { closeRun, runningRunFor, type StageCounters, scopeKey, stageFinished, stageStarted } from '../store/runs.js';
 import { isFinalFailure, toBullmqError } from './error-mapping.js';
 
 /** Which process ran a stage, as recorded in its counters. */
@@ -204,15 +204,19 @@ export class Fleet {
       matches?: number;
     }>;
     const failedIngests = children.flatMap((child) => child.failedIngests ?? []);
-    const built = await buildSeason({ db, config }, data);
-    await stageFinished(db, data.runId, 'build', key, {
-      status: 'ok',
-      counters: { ...built },
-    });
+    const { quality, ...built } = await buildSeason({ db, config }, data);
+    const qualityCounters: StageCounters = quality
+      ? { qualityScore: quality.score, qualityFailed: quality.failed }
+      : {};
+    await stageFinished(db, data.runId, 'build', key, { status: 'ok', counters: { ...built, ...qualityCounters } });
+    if (quality && quality.failed.length > 0) {
+      // Recorded, not fatal: the tables stand, and publishing (which any FAIL blocks) reads this.
+      this.logger.warn({ runId: data.runId, failed: quality.failed }, 'quality checks failed');
+    }
     const ingested = await this.countStage(data.runId, 'ingest');
     await closeRun(db, data.runId, {
       status: failedIngests.length > 0 ? 'partial' : 'ok',
-      counters: { matches: ingested, failedMatches: failedIngests, standings: built.standings },
+      counters: { matches: ingested, failedMatches: failedIngests, standings: built.standings, ...qualityCounters },
     });
     return { standings: built.standings, failedIngests };
   }

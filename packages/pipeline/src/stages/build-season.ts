@@ -6,6 +6,7 @@ import { writeMatchSummary } from '../build/match-summary.js';
 import { writeCalibration, writeLeaderboard } from '../build/pool-tables.js';
 import { writePlayerAppearances, writeTennisRecords } from '../build/season-tables.js';
 import { computeStandings, type StandingsOptions } from '../build/standings.js';
+import { runQualityChecks } from '../quality/checks.js';
 import { coreIds } from '../store/core-ids.js';
 
 export interface BuildResult {
@@ -20,6 +21,8 @@ export interface BuildResult {
   tennisRecords: number;
   /** Matches behind the pool's calibration figures (0 when the competition has no rated matches). */
   calibrated: number;
+  /** The run's quality score and failed checks (when the build belongs to a run). */
+  quality?: { score: number; failed: string[] };
 }
 
 /**
@@ -29,8 +32,8 @@ export interface BuildResult {
  * the rows in one transaction, so readers never see half a table.
  */
 export async function buildSeason(
-  deps: { db: Db; config: Pick<Config, 'competitions'> },
-  job: Pick<BuildJob, 'competitionId' | 'season'>,
+  deps: { db: Db; config: Pick<Config, 'competitions' | 'quality'>; now?: () => Date },
+  job: Pick<BuildJob, 'competitionId' | 'season'> & Partial<Pick<BuildJob, 'runId'>>,
 ): Promise<BuildResult> {
   const seasonId = coreIds.season(job.competitionId, job.season);
   const settings = deps.config.competitions.find((competition) => competition.id === job.competitionId);
@@ -47,13 +50,31 @@ export async function buildSeason(
     const counts = { calibrated, matches: summarised, leaderboard, appearances, tennisRecords };
     const matches = await tx.select().from(core.matches).where(eq(core.matches.seasonId, seasonId));
     await tx.delete(curated.standings).where(eq(curated.standings.seasonId, seasonId));
+    let standings = 0;
     // Standings are a league table: tennis draws and empty seasons have none.
-    if (competition?.sport !== 'football' || matches.length === 0) return { standings: 0, ...counts };
-    const rows = computeStandings(matches, settings ? standingsOptions(settings, job.season) : {});
-    await tx
-      .insert(curated.standings)
-      .values(rows.map((row) => ({ competitionId: job.competitionId, seasonId, ...row })));
-    return { standings: rows.length, ...counts };
+    if (competition?.sport === 'football' && matches.length > 0) {
+      const rows = computeStandings(matches, settings ? standingsOptions(settings, job.season) : {});
+      await tx
+        .insert(curated.standings)
+        .values(rows.map((row) => ({ competitionId: job.competitionId, seasonId, ...row })));
+      standings = rows.length;
+    }
+    // Checked in the same transaction: the results describe exactly the tables written.
+    const quality =
+      settings && job.runId
+        ? await runQualityChecks(tx, deps.config, {
+            runId: job.runId,
+            competition: settings,
+            seasonId,
+            sport: competition?.sport,
+            now: deps.now?.() ?? new Date(),
+          })
+        : undefined;
+    return {
+      standings,
+      ...counts,
+      ...(quality ? { quality: { score: quality.score, failed: quality.failed } } : {}),
+    };
   });
 }
 
