@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { type Config, loadConfig } from '@matchflow/config';
 import { curated, ops, raw } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
-import { Fleet, triggerRun } from '@matchflow/pipeline';
+import { Fleet, readLatestVersion, triggerRun } from '@matchflow/pipeline';
 import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { createLogger } from '@matchflow/telemetry';
 import { testRedis } from '@matchflow/testing';
@@ -21,11 +24,12 @@ afterAll(async () => {
   await replay?.close();
 });
 
-function fleetConfig(prefix: string): Config {
+function fleetConfig(prefix: string, publishDir: string): Config {
   return loadConfig(
     {},
     JSON.stringify({
       redis: { prefix },
+      publishDir,
       sources: {
         sofascore: {
           kind: 'sofascore',
@@ -67,16 +71,18 @@ describe.each(testBackends(process.env))('the fleet on %s', (backend) => {
   let fleet: Fleet;
   let config: Config;
   const redis = testRedis(undefined, `fleet-${backend}`);
+  const publishDir = mkdtempSync(path.join(tmpdir(), `matchflow-fleet-${backend}-`));
 
   beforeAll(async () => {
     database = await createTestDatabase(backend, { serverUrl, label: 'fleet' });
-    config = fleetConfig(redis.prefix);
+    config = fleetConfig(redis.prefix, publishDir);
     fleet = Fleet.start({ config, db: database.db, logger });
   });
   afterAll(async () => {
     await fleet?.stop(5_000);
     await database?.dispose();
     await redis.cleanup();
+    rmSync(publishDir, { recursive: true, force: true });
   });
 
   it('runs a season end to end: every match ingested once, standings written, run and stages recorded', async () => {
@@ -89,8 +95,12 @@ describe.each(testBackends(process.env))('the fleet on %s', (backend) => {
     expect(run).toMatchObject({
       status: 'ok',
       failedStage: null,
-      counters: { matches: 380, failedMatches: [], standings: 20 },
+      counters: { matches: 380, failedMatches: [], standings: 20, publish: 'published' },
     });
+    // The build published a snapshot and moved latest to it.
+    const snapshot = (run.counters as { snapshot?: string }).snapshot;
+    expect(snapshot).toMatch(/^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}$/);
+    expect(await readLatestVersion(publishDir)).toBe(snapshot);
     const stages = await database.db
       .select()
       .from(ops.stageRuns)
@@ -108,6 +118,10 @@ describe.each(testBackends(process.env))('the fleet on %s', (backend) => {
     expect(stages.find((stage) => stage.stage === 'build')).toMatchObject({
       status: 'ok',
       durationMs: expect.any(Number),
+    });
+    expect(stages.find((stage) => stage.stage === 'publish')).toMatchObject({
+      status: 'ok',
+      counters: { publish: 'published', snapshot },
     });
     const table = await database.db
       .select()
@@ -132,7 +146,10 @@ describe.each(testBackends(process.env))('the fleet on %s', (backend) => {
       );
       if (started.outcome !== 'started') throw new Error('run not started');
       const run = await waitForRun(database, started.runId);
-      expect(run).toMatchObject({ status: 'partial', counters: { failedMatches: [String(broken.id)], matches: 379 } });
+      expect(run).toMatchObject({
+        status: 'partial',
+        counters: { failedMatches: [String(broken.id)], matches: 379, publish: 'published' },
+      });
       const [failed] = await database.db
         .select()
         .from(ops.stageRuns)
@@ -212,7 +229,8 @@ describe('the queue overlap policy', () => {
   it('runs a second trigger for a busy scope after the first, not beside it', async () => {
     const redis = testRedis(undefined, 'fleet-queue-policy');
     const database = await createTestDatabase('pglite', { label: 'queue-policy' });
-    const base = fleetConfig(redis.prefix);
+    const publishDir = mkdtempSync(path.join(tmpdir(), 'matchflow-fleet-queue-'));
+    const base = fleetConfig(redis.prefix, publishDir);
     const config: Config = { ...base, runs: { ...base.runs, overlap: 'queue' } };
     const fleet = Fleet.start({ config, db: database.db, logger });
     try {
@@ -253,6 +271,7 @@ describe('the queue overlap policy', () => {
       await fleet.stop(5_000);
       await database.dispose();
       await redis.cleanup();
+      rmSync(publishDir, { recursive: true, force: true });
     }
   }, 150_000);
 });

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 /* The main command as a user runs it: `npm start -- --once` on embedded defaults, twice. */
 
 const CLI_MAIN = fileURLToPath(new URL('../apps/cli/src/main.ts', import.meta.url));
+const DASHBOARD_MAIN = fileURLToPath(new URL('../apps/dashboard/src/main.ts', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
 const workDir = mkdtempSync(path.join(tmpdir(), 'matchflow-start-'));
 // The demo's queues live under a prefix of this test's own, deleted afterwards.
@@ -43,6 +44,28 @@ function start(): Promise<{ code: number | null; stdout: string; stderr: string 
   });
 }
 
+/** The dashboard process over the test's data directory, on a free port it reports in its log. */
+function startDashboard(): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=matchflow-source', '--import', TSX_LOADER, DASHBOARD_MAIN], {
+      cwd: workDir,
+      env: { PATH: process.env.PATH ?? '', MATCHFLOW_DASHBOARD__PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += String(chunk);
+      const url = /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1];
+      if (url) resolve({ child, url });
+    });
+    child.stderr.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`dashboard exited (${code}): ${output}`)));
+  });
+}
+
 describe('npm start -- --once', () => {
   it('runs the demo on embedded defaults, prints the summary, and finds nothing to do the second time', async () => {
     const first = await start();
@@ -54,9 +77,38 @@ describe('npm start -- --once', () => {
     expect(first.stdout).toMatch(/demo-league season 50002: ok · 380 matches/);
     expect(first.stdout).toMatch(/^ {6} 1\. .+ 38 played +\d+ pts$/m);
 
+    // The snapshot: latest names a directory holding both seasons, as the summary says.
+    const publishDir = path.join(workDir, '.matchflow', 'published');
+    const version = readFileSync(path.join(publishDir, 'latest'), 'utf8').trim();
+    expect(first.stdout).toContain(`published: ${path.join(publishDir, version)}`);
+    const manifest = JSON.parse(readFileSync(path.join(publishDir, version, 'manifest.json'), 'utf8')) as {
+      content_hash: string;
+      tables: { name: string; rows: number }[];
+    };
+    const rows = Object.fromEntries(manifest.tables.map((table) => [table.name, table.rows]));
+    expect(rows).toMatchObject({ competitions: 1, seasons: 2, standings: 40, matches: 760 });
+
+    // ... and the dashboard serves it.
+    const dashboard = await startDashboard();
+    try {
+      const snapshot = await fetch(`${dashboard.url}/api/snapshot`);
+      expect(snapshot.status).toBe(200);
+      expect(snapshot.headers.get('etag')).toBe(`"${manifest.content_hash}"`);
+      expect(((await snapshot.json()) as { version: string }).version).toBe(version);
+      const table = (await (await fetch(`${dashboard.url}/api/seasons/demo-league.50001/standings`)).json()) as {
+        data: { position: number; played: number }[];
+      };
+      expect(table.data.map((row) => row.position)).toEqual(Array.from({ length: 20 }, (_, index) => index + 1));
+      // 379 results: one match of the season was cancelled.
+      expect(table.data.reduce((sum, row) => sum + row.played, 0)).toBe(2 * 379);
+    } finally {
+      dashboard.child.kill('SIGTERM');
+    }
+
     const second = await start();
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/demo-league season 50001: ok · 0 matches/);
     expect(second.stdout).toMatch(/demo-league season 50002: ok · 0 matches/);
+    expect(second.stdout).toContain(`published: ${path.join(publishDir, version)}`);
   }, 240_000);
 });

@@ -23,6 +23,7 @@ import type { Logger } from '@matchflow/telemetry';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReplayPipeline, startReplayPipeline } from './support/replay-pipeline.js';
+import { eachLimited } from './support/run-stages.js';
 
 /*
  * The stages chained by hand (the fleet chains them through queues): discover a season,
@@ -59,24 +60,6 @@ afterAll(async () => {
 
 async function accounting(): Promise<AccountingSnapshot> {
   return (await (await fetch(`${replay.url}/_control/accounting`)).json()) as AccountingSnapshot;
-}
-
-/** Run `work` over `items`, `concurrency` at a time. */
-async function eachLimited<T>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const item = items[next] as T;
-        next += 1;
-        await work(item);
-      }
-    }),
-  );
 }
 
 /** Standings straight from the simulation: every played match, corrections applied as of now. */

@@ -13,6 +13,16 @@ commands:
   run --competition ID --season ID [--full] [--wait]
                      start a run for the worker processes (needs DATABASE_URL); --wait
                      follows it and exits 1 unless it ends ok
+  rebuild --from-raw [--competition ID] [--json]
+                     re-normalise the stored raw payloads into core (no upstream calls),
+                     re-rate, rebuild and publish; exit 1 unless every season published
+                     or was unchanged
+  publish list [--all] [--json]
+                     the published snapshots, newest first: version, content hash, rows,
+                     quality score, which one is latest (--all: also those retention removed)
+  publish rollback [--to VERSION] [--json]
+                     move latest back to the previous snapshot, or to VERSION; its files are
+                     checked first; exit 1 when there is nothing to roll back to
   config check       validate the configuration and summarise it
   db migrate         apply database migrations (safe to run from many processes)
   check-contract --source NAME --event ID
@@ -46,7 +56,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const knownCommands = ['start', 'config check', 'db migrate', 'check-contract', 'run', 'ratings rate'];
+  const knownCommands = [
+    'start',
+    'config check',
+    'db migrate',
+    'check-contract',
+    'run',
+    'ratings rate',
+    'rebuild',
+    'publish list',
+    'publish rollback',
+  ];
   if (!knownCommands.includes(command)) {
     process.stderr.write(`matchflow: unknown command '${command}'\n\n${USAGE}\n`);
     return EXIT_USAGE;
@@ -98,6 +118,28 @@ async function main(argv: string[]): Promise<number> {
       };
       return usageErrors(() => runCommand(config, options, out));
     }
+    case 'rebuild': {
+      const { rebuildCommand } = await import('./commands/rebuild.js');
+      const options = {
+        fromRaw: values['from-raw'] ?? false,
+        competition: values.competition,
+        json: values.json ?? false,
+      };
+      return usageErrors(() => rebuildCommand(config, options, out));
+    }
+    case 'publish list':
+      return (await import('./commands/publish.js')).publishList(
+        config,
+        { json: values.json ?? false, all: values.all ?? false },
+        out,
+      );
+    case 'publish rollback':
+      return (await import('./commands/publish.js')).publishRollback(
+        config,
+        { to: values.to, json: values.json ?? false },
+        out,
+        (line) => process.stderr.write(`${line}\n`),
+      );
     default:
       return (await import('./commands/start.js')).start(config, out, { once: values.once ?? false });
   }
@@ -120,6 +162,9 @@ function parseCommandLine(argv: string[]) {
       params: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
+      'from-raw': { type: 'boolean' },
+      to: { type: 'string' },
+      all: { type: 'boolean' },
     },
   });
 }

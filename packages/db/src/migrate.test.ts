@@ -44,7 +44,13 @@ describe.each(testBackends(process.env))('migrations on %s', (backend) => {
       database,
       sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'ops' ORDER BY table_name`,
     );
-    expect(opsTables.map((row) => row.name)).toEqual(['checkpoints', 'pipeline_runs', 'quality_results', 'stage_runs']);
+    expect(opsTables.map((row) => row.name)).toEqual([
+      'checkpoints',
+      'pipeline_runs',
+      'quality_results',
+      'snapshots',
+      'stage_runs',
+    ]);
   });
 
   it('apply twice as a no-op', async () => {

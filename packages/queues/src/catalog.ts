@@ -25,6 +25,13 @@ export const JOBS = {
 
 const slug = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a config name: lowercase letters, digits and -');
 const upstreamId = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be an upstream id: letters, digits, _ and -');
+/**
+ * Competition and season ids may also hold inner dots: openfootball names its files after the
+ * country and division (`en.1`). Match ids may not: the fleet reads them back out of ingest job ids.
+ */
+const upstreamScopeId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, 'must be an upstream id: letters, digits, _, - and inner dots');
 export const RunId = z.string().regex(/^run-[a-z0-9-]+$/, "must look like 'run-…'");
 export type RunId = z.output<typeof RunId>;
 
@@ -39,8 +46,8 @@ const Scope = {
   /** Our config id of the competition. */
   competitionId: slug,
   /** The upstream's ids. */
-  competition: upstreamId,
-  season: upstreamId,
+  competition: upstreamScopeId,
+  season: upstreamScopeId,
 };
 
 export const DiscoverJob = z.strictObject({

@@ -104,6 +104,31 @@ describe('Producer', () => {
     await producer.queues.build.obliterate({ force: true });
   });
 
+  it('takes a run flow with no ingests (a file-based source ingests in discover): ratings is ready at once', async () => {
+    const runId = newRunId();
+    // openfootball's competition ids hold a dot (`en.1`).
+    const fileScope = { ...scope(runId), competition: 'en.1', season: '2023-24' };
+    const { buildJobId } = await producer.addRunFlow({
+      build: { ...fileScope, pool: 'football', trigger: 'cli' },
+      ratings: { runId, pool: 'football' },
+      ingests: [],
+    });
+    expect(buildJobId).toBe(`build.${runId}.en.1.2023-24`);
+    const ratings = await producer.queues.ratings.getJob(jobIds.ratings({ pool: 'football', runId }));
+    expect(await ratings?.getState()).toBe('waiting');
+    expect(ratings?.parentKey).toContain(buildJobId);
+    expect(await (await producer.queues.build.getJob(buildJobId))?.getState()).toBe('waiting-children');
+    await expect(producer.enqueueDiscover({ ...fileScope, mode: 'full', trigger: 'cli' })).resolves.toMatchObject({
+      added: true,
+    });
+    await expect(
+      producer.enqueueDiscover({ ...fileScope, competition: 'en..1', mode: 'full', trigger: 'cli' }),
+    ).rejects.toThrow(/competition: must be an upstream id/);
+    await producer.queues.discover.obliterate({ force: true });
+    await producer.queues.ratings.obliterate({ force: true });
+    await producer.queues.build.obliterate({ force: true });
+  });
+
   it('lets ratings and build run when an ingest fails for good, and reports the failed child', async () => {
     const runId = newRunId();
     await producer.addRunFlow(runFlow(runId, ['21', '22', '23']));

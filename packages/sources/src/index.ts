@@ -6,6 +6,7 @@ export {
 } from './adapters/football-data.js';
 export {
   mapOpenfootballSeason,
+  OPENFOOTBALL_ENDPOINTS,
   OPENFOOTBALL_PATHS,
   type OpenfootballSeasonOptions,
   openfootballTeamId,

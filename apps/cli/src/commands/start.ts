@@ -1,41 +1,16 @@
-import { type Config, loadConfig } from '@matchflow/config';
+import path from 'node:path';
+import type { Config } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
-import { Fleet, triggerRun } from '@matchflow/pipeline';
+import { Fleet, readLatestVersion, triggerRun } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis } from '@matchflow/queues';
 import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { createLogger } from '@matchflow/telemetry';
+import { withDemo } from '../embedded/demo.js';
 import { ensureRedis } from '../embedded/redis.js';
 import { progressLine, runSummary, waitForRuns } from '../embedded/run-report.js';
 
 export interface StartOptions {
   once: boolean;
-}
-
-/** The demo: two finished seasons of the replay's simulated league, at a local-friendly budget. */
-function withDemo(config: Config, replayApiUrl: string): Config {
-  const demo = loadConfig(
-    {},
-    JSON.stringify({
-      sources: {
-        sofascore: {
-          kind: 'sofascore',
-          baseUrl: replayApiUrl,
-          // The replay runs in this process: a generous budget keeps the demo quick.
-          rateLimit: { requestsPerInterval: 400, intervalMs: 1000, maxConcurrent: 16 },
-        },
-      },
-      ratingPools: { football: { preset: 'football', homeAdvantage: 65 } },
-      competitions: [
-        { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50001, 50002], ratingPool: 'football' },
-      ],
-    }),
-  );
-  return {
-    ...config,
-    sources: { ...demo.sources, ...config.sources },
-    ratingPools: { ...demo.ratingPools, ...config.ratingPools },
-    competitions: demo.competitions,
-  };
 }
 
 /**
@@ -111,6 +86,12 @@ export async function start(config: Config, out: (line: string) => void, options
   for (const line of summary) out(line);
   out('');
   out(`data: ${database.location} (zones raw, core, ratings, curated, ops)`);
+  const latest = await readLatestVersion(effective.publishDir);
+  out(
+    latest
+      ? `published: ${path.join(effective.publishDir, latest)} (CSV + NDJSON per table, manifest.json; docs/consumption.md)`
+      : `published: nothing yet under ${effective.publishDir}`,
+  );
   const failed = summary.some((line) => /: (failed|partial) ·/.test(line));
 
   if (options.once) {

@@ -60,7 +60,12 @@ export async function runSummary(db: Db, runIds: string[]): Promise<string[]> {
     .orderBy(asc(ops.pipelineRuns.startedAt));
   for (const run of runs) {
     const scope = run.scope as { competitionId: string; season: string };
-    const counters = run.counters as { matches?: number; failedMatches?: string[] };
+    const counters = run.counters as {
+      matches?: number;
+      failedMatches?: string[];
+      publish?: string;
+      snapshot?: string;
+    };
     const [requests] = await db
       .select({ total: sql<number>`coalesce(sum((${ops.stageRuns.counters}->>'requests')::int), 0)::int` })
       .from(ops.stageRuns)
@@ -70,7 +75,10 @@ export async function runSummary(db: Db, runIds: string[]): Promise<string[]> {
       `${run.runId}  ${scope.competitionId} season ${scope.season}: ${run.status}` +
         ` · ${counters.matches ?? 0} matches · ${Number(requests?.total ?? 0)} upstream requests · ${seconds} s` +
         (counters.failedMatches?.length ? ` · failed: ${counters.failedMatches.join(', ')}` : '') +
-        (run.failedStage ? ` · failed at ${run.failedStage}: ${run.error ?? ''}` : ''),
+        (run.failedStage ? ` · failed at ${run.failedStage}: ${run.error ?? ''}` : '') +
+        (counters.snapshot
+          ? ` · snapshot ${counters.snapshot}${counters.publish === 'unchanged' ? ' (unchanged)' : ''}`
+          : ''),
     );
     const top = await db
       .select({

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  boolean,
   check,
   doublePrecision,
   index,
@@ -9,6 +10,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 /** Ops zone: what ran, when, how it went, and where each stage got to. */
@@ -99,4 +101,36 @@ export const qualityResults = opsZone.table(
     checkedAt: timestamp('checked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.runId, table.check, table.scope] })],
+);
+
+/**
+ * Published snapshots (DESIGN §8): one row per version written to the publish directory. Exactly
+ * one row is `latest` once anything is published; rollback moves the flag. Rows of snapshots
+ * removed by retention stay, with `prunedAt`, as history.
+ */
+export const snapshots = opsZone.table(
+  'snapshots',
+  {
+    /** The directory name under the publish directory. */
+    version: text('version').primaryKey(),
+    runId: text('run_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** SHA-256 of the snapshot's SHA256SUMS: equal data, equal hash. */
+    contentHash: text('content_hash').notNull(),
+    /** Rows per published table. */
+    rowCounts: jsonb('row_counts').notNull(),
+    qualityScore: doublePrecision('quality_score').notNull(),
+    /** The whole manifest.json, so history outlives the files. */
+    manifest: jsonb('manifest').notNull(),
+    latest: boolean('latest').notNull().default(false),
+    /** When `latest` last moved to this version (publish or rollback). */
+    latestSince: timestamp('latest_since', { withTimezone: true, mode: 'date' }),
+    prunedAt: timestamp('pruned_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    uniqueIndex('snapshots_one_latest').on(table.latest).where(sql`${table.latest}`),
+    index('snapshots_created').on(table.createdAt),
+    check('snapshots_content_hash_hex', sql`${table.contentHash} ~ '^[0-9a-f]{64}$'`),
+    check('snapshots_latest_not_pruned', sql`NOT (${table.latest} AND ${table.prunedAt} IS NOT NULL)`),
+  ],
 );

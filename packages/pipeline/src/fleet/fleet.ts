@@ -1,15 +1,17 @@
 import { hostname } from 'node:os';
 import type { Config } from '@matchflow/config';
 import { type Db, ops } from '@matchflow/db';
-import { createRedis, jobIds, Producer, type QueueName, validatePayload } from '@matchflow/queues';
+import { createRedis, type DiscoverJob, jobIds, Producer, type QueueName, validatePayload } from '@matchflow/queues';
 import { SourceClient } from '@matchflow/sources';
 import { jobLogger, type Logger } from '@matchflow/telemetry';
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
-import { and, count, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import { publishSnapshot } from '../publish/publish.js';
 import { buildSeason } from '../stages/build-season.js';
 import { discoverSeason } from '../stages/discover-season.js';
 import { type Fetcher, ingestMatch } from '../stages/ingest-match.js';
+import { ingestSeasonFile, type SeasonFileResult } from '../stages/ingest-season-file.js';
 import { ratePool } from '../stages/rate-pool.js';
 import { closeRun, runningRunFor, type StageCounters, scopeKey, stageFinished, stageStarted } from '../store/runs.js';
 import { isFinalFailure, toBullmqError } from './error-mapping.js';
@@ -137,6 +139,8 @@ export class Fleet {
       throw new DelayedError();
     }
     await stageStarted(db, data.runId, 'discover', key, job.attemptsMade + 1);
+    // A file-based source has no listing to page through: the season is one file.
+    if (config.sources[data.source]?.kind === 'openfootball') return this.discoverSeasonFile(job, data, log);
     const found = await discoverSeason({ db, fetcher: this.fetcher(data.source), config, logger: log }, data);
     const counters = { scanned: found.scanned, selected: found.matches.length, requests: found.requests };
     if (found.matches.length === 0) {
@@ -145,7 +149,58 @@ export class Fleet {
       log.info(counters, 'nothing changed: run closed');
       return counters;
     }
-    const pool = config.competitions.find((competition) => competition.id === data.competitionId)?.ratingPool;
+    await this.addRunFlow(data, found.matches);
+    await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
+    return counters;
+  }
+
+  /**
+   * Discover for a file-based source (openfootball): one request fetches the whole season, and
+   * the file is ingested right here (`ingestSeasonFile`, recorded as the run's `ingest` stage on
+   * the season's scope). When its content was new (or the run is `full`), the run flow follows
+   * with ratings and build and no ingest jobs; otherwise the run closes `ok` with zero work.
+   */
+  private async discoverSeasonFile(job: Job, data: DiscoverJob, log: Logger): Promise<unknown> {
+    const { db, config } = this.options;
+    const key = scopeKey(data);
+    await stageStarted(db, data.runId, 'ingest', key, job.attemptsMade + 1);
+    let ingested: SeasonFileResult;
+    try {
+      ingested = await ingestSeasonFile({ db, fetcher: this.fetcher(data.source), config, logger: log }, data);
+    } catch (error) {
+      // The discover job fails with it (and, after its last attempt, the run); say where.
+      const message = error instanceof Error ? error.message : String(error);
+      await stageFinished(db, data.runId, 'ingest', key, { status: 'failed', error: message });
+      throw error;
+    }
+    await stageFinished(db, data.runId, 'ingest', key, {
+      status: 'ok',
+      counters: {
+        requests: ingested.requests,
+        newPayloads: ingested.newPayload ? 1 : 0,
+        matches: ingested.written,
+        created: ingested.created,
+        resultsChanged: ingested.resultsChanged,
+        worker: WORKER_ID,
+      },
+    });
+    const counters = { scanned: ingested.matches, selected: ingested.written, requests: ingested.requests };
+    if (ingested.written === 0) {
+      await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
+      await closeRun(db, data.runId, { status: 'ok', counters: { matches: 0 } });
+      log.info(counters, 'nothing changed: run closed');
+      return counters;
+    }
+    await this.addRunFlow(data, []);
+    await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
+    return counters;
+  }
+
+  /** The run flow of a discovered scope: build <- ratings <- one ingest per match (none for a season file). */
+  private async addRunFlow(data: DiscoverJob, matches: string[]): Promise<void> {
+    const pool = this.options.config.competitions.find(
+      (competition) => competition.id === data.competitionId,
+    )?.ratingPool;
     if (!pool) throw new Error(`competition '${data.competitionId}' has no rating pool`);
     const scope = {
       runId: data.runId,
@@ -157,10 +212,8 @@ export class Fleet {
     await this.producer.addRunFlow({
       build: { ...scope, pool, trigger: data.trigger },
       ratings: { runId: data.runId, pool },
-      ingests: found.matches.map((match) => ({ ...scope, match, trigger: data.trigger })),
+      ingests: matches.map((match) => ({ ...scope, match, trigger: data.trigger })),
     });
-    await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
-    return counters;
   }
 
   private async ingest(job: Job, log: Logger): Promise<unknown> {
@@ -204,29 +257,53 @@ export class Fleet {
       matches?: number;
     }>;
     const failedIngests = children.flatMap((child) => child.failedIngests ?? []);
-    const { quality, ...built } = await buildSeason({ db, config }, data);
+    const { quality, blocked, ...built } = await buildSeason({ db, config }, data);
     const qualityCounters: StageCounters = quality
       ? { qualityScore: quality.score, qualityFailed: quality.failed }
       : {};
-    await stageFinished(db, data.runId, 'build', key, { status: 'ok', counters: { ...built, ...qualityCounters } });
-    if (quality && quality.failed.length > 0) {
-      // Recorded, not fatal: the tables stand, and publishing (which any FAIL blocks) reads this.
-      this.logger.warn({ runId: data.runId, failed: quality.failed }, 'quality checks failed');
+    if (blocked) {
+      // The build rolled its tables back; the run fails and `latest` stays where it was.
+      const error = `quality checks failed: ${quality?.failed.join(', ') ?? ''}; nothing published`;
+      await stageFinished(db, data.runId, 'build', key, {
+        status: 'failed',
+        counters: { ...built, ...qualityCounters },
+        error,
+      });
+      this.logger.warn({ runId: data.runId, failed: quality?.failed }, 'quality checks failed: publish blocked');
+      await closeRun(db, data.runId, { status: 'failed', failedStage: 'build', counters: qualityCounters, error });
+      return { standings: built.standings, failedIngests, blocked: true };
     }
-    const ingested = await this.countStage(data.runId, 'ingest');
+    await stageFinished(db, data.runId, 'build', key, { status: 'ok', counters: { ...built, ...qualityCounters } });
+    await stageStarted(db, data.runId, 'publish', key, job.attemptsMade + 1);
+    const published = await publishSnapshot({ db, config, logger: this.logger }, { runId: data.runId });
+    const snapshotCounters: StageCounters =
+      published.status === 'blocked'
+        ? { publish: 'blocked' }
+        : { publish: published.status, snapshot: published.version, contentHash: published.contentHash };
+    await stageFinished(db, data.runId, 'publish', key, { status: 'ok', counters: snapshotCounters });
+    const ingested = await this.countIngested(data.runId);
     await closeRun(db, data.runId, {
       status: failedIngests.length > 0 ? 'partial' : 'ok',
-      counters: { matches: ingested, failedMatches: failedIngests, standings: built.standings, ...qualityCounters },
+      counters: {
+        matches: ingested,
+        failedMatches: failedIngests,
+        standings: built.standings,
+        ...qualityCounters,
+        ...snapshotCounters,
+      },
     });
     return { standings: built.standings, failedIngests };
   }
 
-  private async countStage(runId: string, stage: string): Promise<number> {
+  /** Matches a run ingested: one per ingest job that ended ok, or the count a season-file ingest recorded. */
+  private async countIngested(runId: string): Promise<number> {
     const [row] = await this.options.db
-      .select({ value: count() })
+      .select({
+        value: sql<number>`coalesce(sum(coalesce((${ops.stageRuns.counters} ->> 'matches')::int, 1)), 0)::int`,
+      })
       .from(ops.stageRuns)
-      .where(and(eq(ops.stageRuns.runId, runId), eq(ops.stageRuns.stage, stage), eq(ops.stageRuns.status, 'ok')));
-    return row?.value ?? 0;
+      .where(and(eq(ops.stageRuns.runId, runId), eq(ops.stageRuns.stage, 'ingest'), eq(ops.stageRuns.status, 'ok')));
+    return Number(row?.value ?? 0);
   }
 
   /** A job failed: record its stage, and when it was the last try of a run-deciding stage, fail the run. */

@@ -1,6 +1,7 @@
 import type { CompetitionSettings, Config, QualityCheckName } from '@matchflow/config';
 import { type Db, ops } from '@matchflow/db';
 import { type SQL, sql } from 'drizzle-orm';
+import { rows } from '../store/sql-rows.js';
 
 /** What one build checks: a competition-season, its rating pool, and the run it belongs to. */
 export interface QualityScope {
@@ -53,12 +54,6 @@ interface Check {
 }
 
 const SAMPLE = 10;
-
-async function rows<Row>(tx: Db, query: SQL): Promise<Row[]> {
-  const result: unknown = await tx.execute(query);
-  // postgres.js returns an array of rows; PGlite returns `{ rows }`.
-  return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows;
-}
 
 /** A check that passes when no row is offending: observed = number of offending rows. */
 function noOffenders(
@@ -192,7 +187,8 @@ export const CHECKS: readonly Check[] = [
     name: 'freshness',
     severity: 'warn',
     // Every tracked competition: hours since its last run that ended ok or partial. This run's
-    // own competition counts as fresh: it is being refreshed now.
+    // own competition counts as fresh: it is being refreshed now. A rebuild from raw fetches
+    // nothing, so its runs do not count.
     measure: async (tx, scope, settings, config) => {
       const measures: Measure[] = [];
       for (const competition of config.competitions) {
@@ -204,7 +200,8 @@ export const CHECKS: readonly Check[] = [
         const [row] = await rows<{ finished: number | null }>(
           tx,
           sql`SELECT extract(epoch FROM max(finished_at))::float8 * 1000 AS finished FROM ops.pipeline_runs
-              WHERE scope->>'competitionId' = ${competition.id} AND status IN ('ok', 'partial')`,
+              WHERE scope->>'competitionId' = ${competition.id} AND status IN ('ok', 'partial')
+                AND trigger <> 'rebuild'`,
         );
         const finished = row?.finished === null || row?.finished === undefined ? null : Number(row.finished);
         const observed = finished === null ? Number.POSITIVE_INFINITY : (scope.now.getTime() - finished) / 3_600_000;
@@ -242,11 +239,10 @@ export const CHECKS: readonly Check[] = [
 ];
 
 /**
- * Runs every check that is not `off`, records each outcome in `ops.quality_results` (replacing
- * this run's earlier outcomes for the same scopes, so a retried build records once), and scores
- * the run. Severity comes from `quality.severity` or the check's default.
+ * Runs every check that is not `off` and scores the run, recording nothing. Severity comes from
+ * `quality.severity` or the check's default.
  */
-export async function runQualityChecks(
+export async function measureQuality(
   tx: Db,
   config: Pick<Config, 'quality' | 'competitions'>,
   scope: QualityScope,
@@ -267,9 +263,32 @@ export async function runQualityChecks(
       });
     }
   }
+  const score = qualityScore(results);
+  const failed = results
+    .filter((result) => result.status === 'fail')
+    .map((result) => `${result.check}:${result.scope}`);
+  return { results, score, failed };
+}
+
+/** (passed + half of warned) / checks run, 0..1; 1 when nothing was checked. */
+export function qualityScore(results: readonly { status: CheckOutcome['status'] }[]): number {
+  const weight = { pass: 1, warn: 0.5, fail: 0 } as const;
+  return results.length === 0 ? 1 : results.reduce((sum, result) => sum + weight[result.status], 0) / results.length;
+}
+
+/**
+ * Record outcomes in `ops.quality_results`, replacing this run's earlier outcomes for the same
+ * checks and scopes, so a retried build records once.
+ */
+export async function recordQualityResults(
+  db: Db,
+  runId: string,
+  checkedAt: Date,
+  results: readonly CheckOutcome[],
+): Promise<void> {
   for (const result of results) {
-    const row = { runId: scope.runId, ...result, checkedAt: scope.now };
-    await tx
+    const row = { runId, ...result, checkedAt };
+    await db
       .insert(ops.qualityResults)
       .values(row)
       .onConflictDoUpdate({
@@ -284,13 +303,17 @@ export async function runQualityChecks(
         },
       });
   }
-  const weight = { pass: 1, warn: 0.5, fail: 0 } as const;
-  const score =
-    results.length === 0 ? 1 : results.reduce((sum, result) => sum + weight[result.status], 0) / results.length;
-  const failed = results
-    .filter((result) => result.status === 'fail')
-    .map((result) => `${result.check}:${result.scope}`);
-  return { results, score, failed };
+}
+
+/** Measure, then record in the same transaction: the results describe exactly what `tx` sees. */
+export async function runQualityChecks(
+  tx: Db,
+  config: Pick<Config, 'quality' | 'competitions'>,
+  scope: QualityScope,
+): Promise<QualityReport> {
+  const report = await measureQuality(tx, config, scope);
+  await recordQualityResults(tx, scope.runId, scope.now, report.results);
+  return report;
 }
 
 /** Rows from the driver may hold bigints or dates: make the sample plain JSON. */

@@ -6,7 +6,8 @@ import { writeMatchSummary } from '../build/match-summary.js';
 import { writeCalibration, writeLeaderboard } from '../build/pool-tables.js';
 import { writePlayerAppearances, writeTennisRecords } from '../build/season-tables.js';
 import { computeStandings, type StandingsOptions } from '../build/standings.js';
-import { runQualityChecks } from '../quality/checks.js';
+import { publishLockShared } from '../publish/publish-lock.js';
+import { measureQuality, type QualityReport, recordQualityResults } from '../quality/checks.js';
 import { coreIds } from '../store/core-ids.js';
 
 export interface BuildResult {
@@ -23,13 +24,29 @@ export interface BuildResult {
   calibrated: number;
   /** The run's quality score and failed checks (when the build belongs to a run). */
   quality?: { score: number; failed: string[] };
+  /**
+   * True when a FAIL-level check failed: the tables written were rolled back (the curated zone
+   * keeps the last state that passed its checks) and nothing may be published for this run.
+   */
+  blocked: boolean;
+}
+
+/** Thrown inside the build transaction to roll the tables back when a quality gate fails. */
+class QualityGateFailed extends Error {
+  constructor(
+    readonly report: QualityReport,
+    readonly counts: Omit<BuildResult, 'quality' | 'blocked'>,
+  ) {
+    super(`quality gate failed: ${report.failed.join(', ')}`);
+  }
 }
 
 /**
  * `build(season)`: rebuild the curated tables of one competition-season from core and ratings:
- * the season's league table, match summaries, player appearances or tennis records, the leaderboard and calibration of the
- * competition's rating pool (quality gates and snapshots come with the publish work). Replaces
- * the rows in one transaction, so readers never see half a table.
+ * the season's league table, match summaries, player appearances or tennis records, and the
+ * leaderboard and calibration of the competition's rating pool. Replaces the rows in one
+ * transaction, so readers never see half a table, and (for a run) checks them in it: when a
+ * FAIL-level check fails, the transaction rolls back and only the check results are kept.
  */
 export async function buildSeason(
   deps: { db: Db; config: Pick<Config, 'competitions' | 'quality'>; now?: () => Date },
@@ -38,44 +55,56 @@ export async function buildSeason(
   const seasonId = coreIds.season(job.competitionId, job.season);
   const settings = deps.config.competitions.find((competition) => competition.id === job.competitionId);
   const pool = settings?.ratingPool;
-  return deps.db.transaction(async (txn) => {
-    const tx = txn as unknown as Db;
-    const calibrated = pool ? await writeCalibration(tx, pool) : 0;
-    const leaderboard = pool ? await writeLeaderboard(tx, pool) : 0;
-    const summarised = await writeMatchSummary(tx, seasonId, pool);
-    const [competition] = await tx.select().from(core.competitions).where(eq(core.competitions.id, job.competitionId));
-    const tennis = competition?.sport === 'tennis';
-    const appearances = tennis ? 0 : await writePlayerAppearances(tx, job.competitionId, seasonId);
-    const tennisRecords = tennis ? await writeTennisRecords(tx, job.competitionId, seasonId) : 0;
-    const counts = { calibrated, matches: summarised, leaderboard, appearances, tennisRecords };
-    const matches = await tx.select().from(core.matches).where(eq(core.matches.seasonId, seasonId));
-    await tx.delete(curated.standings).where(eq(curated.standings.seasonId, seasonId));
-    let standings = 0;
-    // Standings are a league table: tennis draws and empty seasons have none.
-    if (competition?.sport === 'football' && matches.length > 0) {
-      const rows = computeStandings(matches, settings ? standingsOptions(settings, job.season) : {});
-      await tx
-        .insert(curated.standings)
-        .values(rows.map((row) => ({ competitionId: job.competitionId, seasonId, ...row })));
-      standings = rows.length;
-    }
-    // Checked in the same transaction: the results describe exactly the tables written.
-    const quality =
-      settings && job.runId
-        ? await runQualityChecks(tx, deps.config, {
-            runId: job.runId,
-            competition: settings,
-            seasonId,
-            sport: competition?.sport,
-            now: deps.now?.() ?? new Date(),
-          })
-        : undefined;
+  const now = deps.now?.() ?? new Date();
+  try {
+    return await deps.db.transaction(async (txn) => {
+      const tx = txn as unknown as Db;
+      // Shared: builds run side by side, but never while a snapshot is being read (publish.ts).
+      await publishLockShared(tx);
+      const calibrated = pool ? await writeCalibration(tx, pool) : 0;
+      const leaderboard = pool ? await writeLeaderboard(tx, pool) : 0;
+      const summarised = await writeMatchSummary(tx, seasonId, pool);
+      const [competition] = await tx
+        .select()
+        .from(core.competitions)
+        .where(eq(core.competitions.id, job.competitionId));
+      const tennis = competition?.sport === 'tennis';
+      const appearances = tennis ? 0 : await writePlayerAppearances(tx, job.competitionId, seasonId);
+      const tennisRecords = tennis ? await writeTennisRecords(tx, job.competitionId, seasonId) : 0;
+      const matches = await tx.select().from(core.matches).where(eq(core.matches.seasonId, seasonId));
+      await tx.delete(curated.standings).where(eq(curated.standings.seasonId, seasonId));
+      let standings = 0;
+      // Standings are a league table: tennis draws and empty seasons have none.
+      if (competition?.sport === 'football' && matches.length > 0) {
+        const rows = computeStandings(matches, settings ? standingsOptions(settings, job.season) : {});
+        await tx
+          .insert(curated.standings)
+          .values(rows.map((row) => ({ competitionId: job.competitionId, seasonId, ...row })));
+        standings = rows.length;
+      }
+      const counts = { standings, calibrated, matches: summarised, leaderboard, appearances, tennisRecords };
+      if (!settings || !job.runId) return { ...counts, blocked: false };
+      // Checked in the same transaction: the results describe exactly the tables written.
+      const report = await measureQuality(tx, deps.config, {
+        runId: job.runId,
+        competition: settings,
+        seasonId,
+        sport: competition?.sport,
+        now,
+      });
+      if (report.failed.length > 0) throw new QualityGateFailed(report, counts);
+      await recordQualityResults(tx, job.runId, now, report.results);
+      return { ...counts, quality: { score: report.score, failed: report.failed }, blocked: false };
+    });
+  } catch (error) {
+    if (!(error instanceof QualityGateFailed) || !job.runId) throw error;
+    await recordQualityResults(deps.db, job.runId, now, error.report.results);
     return {
-      standings,
-      ...counts,
-      ...(quality ? { quality: { score: quality.score, failed: quality.failed } } : {}),
+      ...error.counts,
+      quality: { score: error.report.score, failed: error.report.failed },
+      blocked: true,
     };
-  });
+  }
 }
 
 /** The competition's table rules for one season, adjustments keyed by core participant id. */

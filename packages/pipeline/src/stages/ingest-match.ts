@@ -2,21 +2,24 @@ import type { Config } from '@matchflow/config';
 import type { Db } from '@matchflow/db';
 import type { IngestJob } from '@matchflow/queues';
 import {
-  type CanonicalBatch,
   ContractViolation,
   type FetchedPayload,
   type FetchOptions,
-  mapSofascoreEvent,
-  mapSofascoreIncidents,
-  mapSofascoreLineups,
   mapSofascoreStatistics,
   SOFASCORE_ENDPOINTS,
   SOFASCORE_PATHS,
   UpstreamNotFound,
 } from '@matchflow/sources';
 import type { Logger } from '@matchflow/telemetry';
-import { markRatingsDirty, upsertMatchRecords } from '../store/core-records.js';
 import { storePayload } from '../store/raw-payloads.js';
+import {
+  type MappedEvent,
+  type MappedMatch,
+  mapEventPayload,
+  mapIncidentsPayload,
+  mapLineupsPayload,
+  writeMatch,
+} from './normalise-match.js';
 
 /** What ingest needs from the source client (SourceClient fits; tests may pass their own). */
 export interface Fetcher {
@@ -111,63 +114,35 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
   const event = (await fetchChecked(
     SOFASCORE_ENDPOINTS.event,
     SOFASCORE_PATHS.event(job.match),
-    (body) => mapSofascoreEvent(body, job.source),
+    (body) => mapEventPayload(body, job.source, job.match),
     false,
-  )) as CanonicalBatch;
-  const match = event.matches[0];
-  const season = event.seasons[0];
-  if (!match || !season) throw new Error(`ingest: event ${job.match} mapped to no match`);
-
-  const context = {
-    source: job.source,
-    matchSourceId: match.sourceId,
-    homeSourceId: match.homeSourceId,
-    awaySourceId: match.awaySourceId,
-  };
-  const started = match.status === 'inprogress' || match.status === 'finished';
-  const football = match.sport === 'football';
-  const lineup =
-    started && football
-      ? await fetchChecked(
-          SOFASCORE_ENDPOINTS.lineups,
-          SOFASCORE_PATHS.lineups(job.match),
-          (body) => mapSofascoreLineups(body, context),
-          true,
-        )
-      : undefined;
-  const incidents =
-    started && football
-      ? await fetchChecked(
-          SOFASCORE_ENDPOINTS.incidents,
-          SOFASCORE_PATHS.incidents(job.match),
-          (body) => mapSofascoreIncidents(body, context),
-          true,
-        )
-      : undefined;
-  if (started && football) {
+  )) as MappedEvent;
+  const mapped: MappedMatch = { event };
+  if (event.hasDetails) {
+    const lineup = await fetchChecked(
+      SOFASCORE_ENDPOINTS.lineups,
+      SOFASCORE_PATHS.lineups(job.match),
+      (body) => mapLineupsPayload(body, event),
+      true,
+    );
+    if (lineup) mapped.lineup = lineup;
+    const incidents = await fetchChecked(
+      SOFASCORE_ENDPOINTS.incidents,
+      SOFASCORE_PATHS.incidents(job.match),
+      (body) => mapIncidentsPayload(body, event),
+      true,
+    );
+    if (incidents) mapped.incidents = incidents;
     // Statistics are kept in raw for the curated tables to come; core has no place for them yet.
     await fetchChecked(
       SOFASCORE_ENDPOINTS.statistics,
       SOFASCORE_PATHS.statistics(job.match),
-      (body) => mapSofascoreStatistics(body, context),
+      (body) => mapSofascoreStatistics(body, event.context),
       true,
     );
   }
 
-  const outcome = await deps.db.transaction(async (tx) => {
-    const written = await upsertMatchRecords(tx as unknown as Db, {
-      source: job.source,
-      competition: { id: competition.id, name: event.competitions[0]?.name ?? competition.id, sport: match.sport },
-      season,
-      sides: event.participants,
-      match,
-      ...(lineup ? { lineup: { players: lineup.participants, appearances: lineup.appearances } } : {}),
-      ...(incidents ? { incidents } : {}),
-    });
-    if (written.resultChanged)
-      await markRatingsDirty(tx as unknown as Db, competition.ratingPool, written.ratingsStaleFrom, written.matchId);
-    return written;
-  });
+  const outcome = await writeMatch(deps.db, { source: job.source, competition, mapped });
 
   deps.logger.debug(
     { match: job.match, requests, newPayloads, resultChanged: outcome.resultChanged },
@@ -175,7 +150,7 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
   );
   return {
     matchId: outcome.matchId,
-    status: match.status,
+    status: event.match.status,
     requests,
     newPayloads,
     created: outcome.created,

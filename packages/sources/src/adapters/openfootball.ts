@@ -14,6 +14,12 @@ import { OPENFOOTBALL_TIME, type OpenfootballMatch, OpenfootballSeason } from '.
 import { parseContract } from '../contracts/validate.js';
 import { zonedTimeToUtc } from './zoned-time.js';
 
+/** Endpoint names of openfootball requests (limiter, accounting, and `raw.payloads.endpoint`). */
+export const OPENFOOTBALL_ENDPOINTS = {
+  /** One season file: every match of a competition-season. */
+  season: 'openfootball.season',
+} as const;
+
 /** Request paths of openfootball's football.json files, relative to the source's `baseUrl`. */
 export const OPENFOOTBALL_PATHS = {
   /** `season` as the repository's folders spell it (`2024-25`), `competition` as its files (`en.1`). */

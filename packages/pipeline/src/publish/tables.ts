@@ -1,0 +1,267 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+
+/*
+ * The published surface (docs/consumption.md): the tables a snapshot holds, their columns and
+ * their order. This is a contract with consumers, kept apart from the internal curated tables:
+ * a column is only ever added here, never renamed or removed, without a new `format`.
+ *
+ * Each table is read by one query that names its columns (snake_case, the same in CSV, NDJSON and
+ * the HTTP API), formats times in SQL (so both database drivers give the same text) and orders
+ * rows by byte-wise keys (`COLLATE "C"`, independent of the database's locale): the same data
+ * always gives the same bytes.
+ */
+
+/** Version of the snapshot layout and table columns; bumped only for a breaking change. */
+export const SNAPSHOT_FORMAT = 1;
+
+const id = z.string();
+const count = z.number().int().nonnegative();
+const isoTime = z.string().describe('UTC time, ISO 8601 (`2025-08-16T14:00:00.000Z`)');
+
+export const CompetitionRow = z.object({
+  competition_id: id,
+  name: z.string(),
+  sport: z.string().describe('`football` or `tennis`'),
+});
+
+export const SeasonRow = z.object({
+  season_id: id.describe('`{competition_id}.{upstream season id}`'),
+  competition_id: id,
+  name: z.string(),
+  year: z.string().nullable(),
+});
+
+export const StandingRow = z.object({
+  competition_id: id,
+  season_id: id,
+  position: z.number().int().positive(),
+  team_id: id,
+  team_name: z.string(),
+  played: count,
+  won: count,
+  drawn: count,
+  lost: count,
+  goals_for: count,
+  goals_against: count,
+  goal_difference: z.number().int(),
+  points: z.number().int().describe('adjustment included'),
+  adjustment: z.number().int().describe('points added (negative: deducted) by the competition'),
+  form: z.string().describe('last five results, oldest first: W, D, L'),
+});
+
+export const MatchRow = z.object({
+  match_id: id,
+  competition_id: id,
+  season_id: id,
+  start_time: isoTime,
+  status: z.enum(['notstarted', 'inprogress', 'finished', 'postponed', 'canceled']),
+  status_detail: z.string().nullable(),
+  round: z.number().int().nullable(),
+  home_id: id,
+  home_name: z.string(),
+  away_id: id,
+  away_name: z.string(),
+  home_score: z.number().int().nullable(),
+  away_score: z.number().int().nullable(),
+  home_penalties: z.number().int().nullable(),
+  away_penalties: z.number().int().nullable(),
+  winner: z.enum(['home', 'away', 'draw']).nullable(),
+  pool_id: z.string().nullable(),
+  home_rating_pre: z.number().nullable(),
+  away_rating_pre: z.number().nullable(),
+  expected_home: z.number().nullable().describe("home's expected score before the match, 0..1"),
+});
+
+export const PlayerAppearanceRow = z.object({
+  competition_id: id,
+  season_id: id,
+  player_id: id,
+  player_name: z.string(),
+  team_id: id,
+  team_name: z.string(),
+  appearances: count,
+  starts: count,
+  minutes: count,
+  goals: count.describe('own goals not included'),
+  yellow_cards: count,
+  red_cards: count,
+});
+
+export const TennisRecordRow = z.object({
+  competition_id: id,
+  season_id: id,
+  player_id: id,
+  player_name: z.string(),
+  surface: z.string(),
+  played: count,
+  won: count,
+  lost: count,
+  retired: count,
+});
+
+export const RatingRow = z.object({
+  pool_id: id,
+  rank: z.number().int().positive(),
+  participant_id: id,
+  name: z.string(),
+  rating: z.number(),
+  games: count,
+  last_match_id: z.string().nullable(),
+  change_30d: z.number().describe('change over the 30 days up to the pool’s last rated match'),
+});
+
+export const RatingCalibrationRow = z.object({
+  pool_id: id,
+  matches: count,
+  brier: z.number().nullable(),
+  log_loss: z.number().nullable(),
+  as_of: isoTime.nullable(),
+});
+
+/** A table of the published surface. */
+export interface PublishedTable<Row extends z.ZodObject = z.ZodObject, Name extends string = string> {
+  /** File stem (`standings` -> `standings.csv`, `standings.ndjson`) and API name. */
+  name: Name;
+  description: string;
+  row: Row;
+  /** Column names in file order (the row schema's keys). */
+  columns: readonly string[];
+  /** Columns that order the rows (and identify one). */
+  key: readonly string[];
+  /** Reads every row, columns named and ordered as `columns`, rows ordered by `key`. */
+  query: SQL;
+}
+
+const utc = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+function table<const Name extends string, Row extends z.ZodObject>(
+  definition: Omit<PublishedTable<Row, Name>, 'columns'>,
+): PublishedTable<Row, Name> {
+  return { ...definition, columns: Object.keys(definition.row.shape) };
+}
+
+/** Every published table, in manifest order. */
+export const PUBLISHED_TABLES = [
+  table({
+    name: 'competitions',
+    description: 'Competitions with data in the snapshot.',
+    row: CompetitionRow,
+    key: ['competition_id'],
+    query: sql`SELECT c.id AS competition_id, c.name, c.sport FROM core.competitions c
+      WHERE EXISTS (SELECT 1 FROM curated.match_summary m WHERE m.competition_id = c.id)
+      ORDER BY c.id COLLATE "C"`,
+  }),
+  table({
+    name: 'seasons',
+    description: 'Seasons with data in the snapshot.',
+    row: SeasonRow,
+    key: ['season_id'],
+    query: sql`SELECT s.id AS season_id, s.competition_id, s.name, s.year FROM core.seasons s
+      WHERE EXISTS (SELECT 1 FROM curated.match_summary m WHERE m.season_id = s.id)
+      ORDER BY s.competition_id COLLATE "C", s.id COLLATE "C"`,
+  }),
+  table({
+    name: 'standings',
+    description: 'League tables per competition-season, with the competition’s points rules and adjustments.',
+    row: StandingRow,
+    key: ['season_id', 'position'],
+    query: sql`SELECT st.competition_id, st.season_id, st.position, st.participant_id AS team_id,
+        p.name AS team_name, st.played, st.won, st.drawn, st.lost, st.goals_for, st.goals_against,
+        st.goals_for - st.goals_against AS goal_difference, st.points, st.adjustment, st.form
+      FROM curated.standings st JOIN core.participants p ON p.id = st.participant_id
+      ORDER BY st.competition_id COLLATE "C", st.season_id COLLATE "C", st.position, st.participant_id COLLATE "C"`,
+  }),
+  table({
+    name: 'matches',
+    description: 'Every match with its result and the pre-match ratings and expected score.',
+    row: MatchRow,
+    key: ['match_id'],
+    query: sql`SELECT match_id, competition_id, season_id, ${utc('start_time')} AS start_time, status,
+        status_detail, round, home_id, home_name, away_id, away_name, home_score, away_score,
+        home_penalties, away_penalties, winner, pool_id, home_rating_pre, away_rating_pre, expected_home
+      FROM curated.match_summary
+      ORDER BY competition_id COLLATE "C", season_id COLLATE "C", start_time, match_id COLLATE "C"`,
+  }),
+  table({
+    name: 'player_appearances',
+    description: 'Per player, team and competition-season: appearances, starts, minutes, goals and cards.',
+    row: PlayerAppearanceRow,
+    key: ['season_id', 'player_id', 'team_id'],
+    query: sql`SELECT a.competition_id, a.season_id, a.player_id, a.player_name, a.team_id,
+        t.name AS team_name, a.appearances, a.starts, a.minutes, a.goals, a.yellow_cards, a.red_cards
+      FROM curated.player_appearances a JOIN core.participants t ON t.id = a.team_id
+      ORDER BY a.competition_id COLLATE "C", a.season_id COLLATE "C", a.player_id COLLATE "C", a.team_id COLLATE "C"`,
+  }),
+  table({
+    name: 'tennis_records',
+    description: 'Tennis: per player, season and surface, matches played out (walkovers excluded), won and lost.',
+    row: TennisRecordRow,
+    key: ['season_id', 'player_id', 'surface'],
+    query: sql`SELECT competition_id, season_id, player_id, player_name, surface, played, won, lost, retired
+      FROM curated.tennis_records
+      ORDER BY competition_id COLLATE "C", season_id COLLATE "C", player_id COLLATE "C", surface COLLATE "C"`,
+  }),
+  table({
+    name: 'ratings',
+    description: 'The ratings leaderboard of each rating pool.',
+    row: RatingRow,
+    key: ['pool_id', 'participant_id'],
+    query: sql`SELECT pool_id, rank, participant_id, name, rating, games, last_match_id, change_30d
+      FROM curated.rating_leaderboard
+      ORDER BY pool_id COLLATE "C", rank, participant_id COLLATE "C"`,
+  }),
+  table({
+    name: 'rating_calibration',
+    description: 'How well each pool’s pre-match expected scores predicted results.',
+    row: RatingCalibrationRow,
+    key: ['pool_id'],
+    query: sql`SELECT pool_id, matches, brier, log_loss, ${utc('as_of')} AS as_of
+      FROM curated.rating_calibration ORDER BY pool_id COLLATE "C"`,
+  }),
+] as const;
+
+export type PublishedTableName = (typeof PUBLISHED_TABLES)[number]['name'];
+
+/** The manifest of a snapshot: `manifest.json` in its directory. */
+export const SnapshotManifest = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  version: z.string().describe('directory name; sortable by creation time'),
+  run_id: z.string(),
+  created_at: isoTime,
+  /** sha256 over the data files' names and hashes: equal for equal content, whatever the version. */
+  content_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** How far each source's data reaches: the newest payload fetched and the newest upstream change. */
+  watermarks: z.record(
+    z.string(),
+    z.object({ last_fetched_at: isoTime.nullable(), last_changed_at: isoTime.nullable() }),
+  ),
+  tables: z.array(
+    z.object({
+      name: z.string(),
+      rows: count,
+      columns: z.array(z.string()),
+      files: z.array(
+        z.object({ path: z.string(), format: z.enum(['csv', 'ndjson']), bytes: count, sha256: z.string() }),
+      ),
+    }),
+  ),
+  quality: z.object({
+    score: z.number().min(0).max(1),
+    checks: count,
+    passed: count,
+    warned: count,
+    failed: count,
+    /** Checks that did not pass (warned: a FAIL never publishes). */
+    issues: z.array(
+      z.object({
+        check: z.string(),
+        scope: z.string(),
+        status: z.string(),
+        observed: z.number(),
+        threshold: z.number(),
+      }),
+    ),
+  }),
+});
+export type SnapshotManifest = z.output<typeof SnapshotManifest>;
