@@ -328,6 +328,28 @@ describe('matchflow rebuild', () => {
     expect(unknown.stderr).toContain("unknown competition 'nope'");
   });
 
+  it('exits 2 for a competition whose source kind has no raw normaliser', async () => {
+    const file = path.join(workDir, 'football-data.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dataDir: path.join(workDir, 'fd-data'),
+        sources: { licensed: { kind: 'football-data', baseUrl: 'http://127.0.0.1:9/', credentials: { token: 'x' } } },
+        ratingPools: { football: {} },
+        competitions: [
+          { id: 'fd-league', source: 'licensed', competition: 'PL', seasons: ['2023'], ratingPool: 'football' },
+        ],
+      }),
+    );
+    const refused = await runCli(['rebuild', '--from-raw', '--competition', 'fd-league'], {
+      cwd: workDir,
+      env: { MATCHFLOW_CONFIG: file },
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('available for sofascore and openfootball sources, not for fd-league');
+    expect(refused.stdout).toBe('');
+  });
+
   it('rebuilds the embedded database with the upstream gone: published, then unchanged', async () => {
     // Ingest the cup's first season into the embedded database the command will open.
     const dataDir = path.join(workDir, 'data');

@@ -73,6 +73,7 @@ export {
 export { type MatchPayloadBodies, normaliseMatch } from './stages/normalise-match.js';
 export { type RateHooks, type RateResult, ratePool } from './stages/rate-pool.js';
 export {
+  RAW_REBUILD_KINDS,
   REBUILD_TRIGGER,
   type RebuildDeps,
   type RebuildOptions,

@@ -1,6 +1,6 @@
 import type { Config } from '@matchflow/config';
 import { createDb } from '@matchflow/db';
-import { rebuildFromRaw, type SeasonRebuild } from '@matchflow/pipeline';
+import { RAW_REBUILD_KINDS, rebuildFromRaw, type SeasonRebuild } from '@matchflow/pipeline';
 import { createLogger } from '@matchflow/telemetry';
 import { withDemo } from '../embedded/demo.js';
 import { UsageError } from '../usage-error.js';
@@ -36,8 +36,12 @@ export async function rebuildCommand(
       const known = config.competitions.map((candidate) => candidate.id).join(', ') || 'none';
       throw new UsageError(`unknown competition '${options.competition}' (configured: ${known})`);
     }
-    if (config.sources[competition.source]?.kind !== 'sofascore')
-      throw new UsageError(`rebuild --from-raw is available for Sofascore sources only, not for ${competition.id}`);
+    const kind = config.sources[competition.source]?.kind;
+    if (kind === undefined || !RAW_REBUILD_KINDS.includes(kind))
+      throw new UsageError(
+        `rebuild --from-raw is available for ${RAW_REBUILD_KINDS.join(' and ')} sources, ` +
+          `not for ${competition.id} (a ${kind ?? 'unknown'} source: no raw normaliser)`,
+      );
   }
 
   const logger = createLogger({ service: 'rebuild', level: 'warn', destination: process.stderr });
