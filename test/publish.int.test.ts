@@ -364,6 +364,27 @@ describe.each(testBackends(process.env))('publishing on %s', (backend) => {
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(publishDir)).sort()).toEqual([third.published.version, 'latest']);
   });
+
+  it('lets concurrent publishers take turns: one writes, the other finds it unchanged', async () => {
+    const [leader] = await database.db
+      .select({ team: curated.standings.participantId })
+      .from(curated.standings)
+      .orderBy(asc(curated.standings.position))
+      .limit(1);
+    config = configWith(publishDir, { team: leader?.team.split('.')[2] ?? '', points: -5 });
+    const runs = [newRunId(), newRunId()];
+    for (const runId of runs) await createRun(database.db, { runId, trigger: 'cli', scope: CUP, env: 'dev' });
+    await buildSeason({ db: database.db, config }, { ...CUP, runId: runs[0] as string });
+    const outcomes = await Promise.all(
+      runs.map((runId) => publishSnapshot({ db: database.db, config, logger: pipeline.logger }, { runId })),
+    );
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['published', 'unchanged']);
+    const versions = new Set(outcomes.map((outcome) => (outcome.status === 'blocked' ? '' : outcome.version)));
+    expect(versions.size).toBe(1);
+    const latestRows = await database.db.select().from(ops.snapshots).where(eq(ops.snapshots.latest, true));
+    expect(latestRows.map((row) => row.version)).toEqual([...versions]);
+    expect(await readLatestVersion(publishDir)).toBe([...versions][0]);
+  });
 });
 
 describe('reproducibility across database engines', () => {
