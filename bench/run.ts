@@ -5,6 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchEngine } from './engine.js';
+import { benchPublish } from './publish.js';
 
 /*
  * `npm run bench`: measures on this machine and writes bench/results/<timestamp>.json plus a
@@ -122,7 +123,33 @@ function ratingsRateRows(): Row[] {
   }
 }
 
-const rows = [...engineRows(), ...ratingsRateRows()];
+/** Publishing a snapshot of a large curated zone (embedded PGlite, files on the local disk). */
+async function publishRows(): Promise<Row[]> {
+  const figures = await benchPublish();
+  const name = `publish (${figures.rows.toLocaleString('en-US')} rows, ${(figures.bytes / 2 ** 20).toFixed(1)} MiB of files)`;
+  return [
+    {
+      benchmark: name,
+      figure: 'read + render + write + record (median of 5)',
+      value: Math.round(figures.publishMs),
+      unit: 'ms',
+    },
+    {
+      benchmark: name,
+      figure: 'rows published per second',
+      value: Math.round(figures.rows / (figures.publishMs / 1000)),
+      unit: 'rows/s',
+    },
+    {
+      benchmark: name,
+      figure: 'unchanged data (read + render + compare)',
+      value: Math.round(figures.unchangedMs),
+      unit: 'ms',
+    },
+  ];
+}
+
+const rows = [...engineRows(), ...ratingsRateRows(), ...(await publishRows())];
 const result = { createdAt: new Date().toISOString(), machine: machine(), results: rows };
 const directory = path.join(ROOT, 'bench', 'results');
 mkdirSync(directory, { recursive: true });
