@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Enforces the package dependency direction of DESIGN §2:
-//   apps -> pipeline -> {sources, ratings, db, queues, telemetry} -> config
+//   apps -> dashboard -> pipeline -> {sources, ratings, db, queues, telemetry} -> config
 // Checks both what each workspace declares in package.json and what its source files import,
 // so an import that only works thanks to hoisting is caught too. Exit 1 on any violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -23,6 +23,8 @@ const ALLOWED = {
   queues: ['config', 'telemetry'],
   sources: ['config', 'telemetry'],
   pipeline: ['config', 'telemetry', 'db', 'queues', 'sources', 'ratings'],
+  // The dashboard as a library, so that `matchflow start` can embed it (apps may not import apps).
+  dashboard: ['config', 'telemetry', 'db', 'queues', 'sources', 'pipeline'],
 };
 
 function workspaces(kind) {

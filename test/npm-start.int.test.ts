@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testRedis } from '@matchflow/testing';
+import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /* The main command as a user runs it: `npm start -- --once` on embedded defaults, twice. */
@@ -14,20 +16,26 @@ const TSX_LOADER = import.meta.resolve('tsx');
 const workDir = mkdtempSync(path.join(tmpdir(), 'matchflow-start-'));
 // The demo's queues live under a prefix of this test's own, deleted afterwards.
 const redis = testRedis(undefined, 'npm-start');
+// Everything the started processes keep in Redis lives under the test's prefix, so cleanup() finds it.
+const START_PREFIX = redis.prefix;
 afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
   await redis.cleanup();
 });
 
-function start(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function start(
+  args: string[] = ['--once'],
+  env: Record<string, string> = {},
+  onOutput?: (stdout: string, child: ChildProcess) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=matchflow-source', '--import', TSX_LOADER, CLI_MAIN, 'start', '--once'],
+      ['--conditions=matchflow-source', '--import', TSX_LOADER, CLI_MAIN, 'start', ...args],
       {
         cwd: workDir,
         // A Redis key prefix of its own keeps the demo's queues apart from anything else on the server.
-        env: { PATH: process.env.PATH ?? '', MATCHFLOW_REDIS__PREFIX: `{matchflow-start-test-${process.pid}}` },
+        env: { PATH: process.env.PATH ?? '', MATCHFLOW_REDIS__PREFIX: START_PREFIX, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -35,6 +43,7 @@ function start(): Promise<{ code: number | null; stdout: string; stderr: string 
     let stderr = '';
     child.stdout.on('data', (chunk) => {
       stdout += String(chunk);
+      onOutput?.(stdout, child);
     });
     child.stderr.on('data', (chunk) => {
       stderr += String(chunk);
@@ -111,4 +120,62 @@ describe('npm start -- --once', () => {
     expect(second.stdout).toMatch(/demo-league season 50002: ok · 0 matches/);
     expect(second.stdout).toContain(`published: ${path.join(publishDir, version)}`);
   }, 240_000);
+
+  it('keeps running without --once and serves the dashboard in the same process until SIGINT', async () => {
+    let checks: Promise<void> | undefined;
+    const served = await start([], { MATCHFLOW_DASHBOARD__PORT: '0' }, (stdout, child) => {
+      const url = /^matchflow: dashboard (http:\/\/\S+) \(ops page \/, Bull Board \/queues, API \/api/m.exec(
+        stdout,
+      )?.[1];
+      if (!url || checks) return;
+      checks = (async () => {
+        try {
+          const page = await fetch(`${url}/`);
+          expect(page.status).toBe(200);
+          const html = await page.text();
+          expect(html).toContain('<title>matchflow ops</title>');
+          expect(html).toMatch(/<li class="run" id="run-[^"]+" data-status="ok">/);
+          const board = await fetch(`${url}/queues`);
+          expect(board.status).toBe(200);
+          expect(await board.text()).toContain('<title>matchflow queues</title>');
+          expect((await fetch(`${url}/api/snapshot`)).status).toBe(200);
+          expect((await fetch(`${url}/readyz`)).status).toBe(200);
+          // The hourly update and the nightly maintenance are scheduled in Redis.
+          const schedule = new Queue('schedule', { connection: redis.connect(), prefix: START_PREFIX });
+          try {
+            const schedulers = await schedule.getJobSchedulers();
+            expect(schedulers.map((scheduler) => [scheduler.key, scheduler.pattern]).sort()).toEqual([
+              ['competition.demo-league', '0 * * * *'],
+              ['maintenance', '30 3 * * *'],
+            ]);
+          } finally {
+            await schedule.close();
+          }
+        } finally {
+          child.kill('SIGINT');
+        }
+      })();
+    });
+    expect(checks).toBeDefined();
+    await checks;
+    expect(served.stderr).toBe('');
+    expect(served.code).toBe(0);
+    expect(served.stdout).toContain(
+      'matchflow: serving; scheduled updates: demo-league 0 * * * * UTC. Ctrl-C to stop.',
+    );
+  }, 120_000);
+
+  it('fails with exit 1 naming the port and the setting when the dashboard port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const taken = await start([], { MATCHFLOW_DASHBOARD__PORT: String(port) });
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(taken.stderr).toContain('MATCHFLOW_DASHBOARD__PORT');
+    } finally {
+      blocker.close();
+    }
+  }, 120_000);
 });

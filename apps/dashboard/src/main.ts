@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { loadConfigOrExit } from '@matchflow/config';
+import { createDashboardServer } from '@matchflow/dashboard';
 import { createLogger, wantsPrettyLogs } from '@matchflow/telemetry';
-import { createDashboardServer } from './server.js';
 
 /**
- * The dashboard process: `matchflow-dashboard`. Serves the consumer API over the latest snapshot
- * on `dashboard.host`:`dashboard.port`; SIGTERM/SIGINT close it.
+ * The dashboard process: `matchflow-dashboard`. Serves @matchflow/dashboard (the ops page, Bull
+ * Board, /metrics, health and the consumer API) on `dashboard.host`:`dashboard.port`;
+ * SIGTERM/SIGINT close it.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit({
@@ -21,7 +22,10 @@ async function main(): Promise<void> {
     base: { env: config.env },
   });
   const server = await createDashboardServer({ config, logger });
-  logger.info({ url: server.url, publishDir: config.publishDir }, 'dashboard listening');
+  logger.info(
+    { url: server.url, publishDir: config.publishDir, auth: server.authRequired, readOnly: config.dashboard.readOnly },
+    'dashboard listening',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -37,8 +41,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `matchflow-dashboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  process.stderr.write(`matchflow-dashboard: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

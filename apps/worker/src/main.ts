@@ -2,23 +2,22 @@
 import { parseArgs } from 'node:util';
 import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
-import { Fleet } from '@matchflow/pipeline';
+import { FLEET_QUEUES, Fleet, startAlertLoop } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, type QueueName, RedisEvictionPolicyError } from '@matchflow/queues';
 import { createLogger, wantsPrettyLogs } from '@matchflow/telemetry';
 
-const PIPELINE_QUEUES = ['discover', 'ingest', 'ratings', 'build'] as const;
-
 /**
- * A worker process: `matchflow-worker [--queues ingest,build]`. SIGTERM/SIGINT stop it
+ * A worker process: `matchflow-worker [--queues ingest,build]` (default: every queue, the
+ * scheduler's ticks and maintenance included). SIGTERM/SIGINT stop it
  * gracefully: no new jobs, in-flight ones get `workers.shutdownTimeoutMs` to finish.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { queues: { type: 'string' } } });
-  const queues = (values.queues?.split(',').map((queue) => queue.trim()) ?? [...PIPELINE_QUEUES]) as QueueName[];
-  const unknown = queues.filter((queue) => !(PIPELINE_QUEUES as readonly string[]).includes(queue));
+  const queues = (values.queues?.split(',').map((queue) => queue.trim()) ?? [...FLEET_QUEUES]) as QueueName[];
+  const unknown = queues.filter((queue) => !(FLEET_QUEUES as readonly string[]).includes(queue));
   if (unknown.length > 0) {
     process.stderr.write(
-      `matchflow-worker: unknown queue(s) ${unknown.join(', ')} (known: ${PIPELINE_QUEUES.join(', ')})\n`,
+      `matchflow-worker: unknown queue(s) ${unknown.join(', ')} (known: ${FLEET_QUEUES.join(', ')})\n`,
     );
     process.exit(EXIT_INVALID_CONFIG);
   }
@@ -48,6 +47,10 @@ async function main(): Promise<void> {
   const database = await createDb(config);
   await migrate(database);
   const fleet = Fleet.start({ config, db: database.db, logger, queues });
+  // Alerts are evaluated in every long-lived process; each transition is notified once.
+  const alertsRedis = createRedis(config.redis.url, 'client');
+  alertsRedis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const alerts = startAlertLoop({ db: database.db, redis: alertsRedis, config, logger });
   logger.info({ queues, concurrency: config.workers.concurrency, database: database.location }, 'worker started');
 
   let stopping = false;
@@ -56,6 +59,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, timeoutMs: config.workers.shutdownTimeoutMs }, 'stopping: finishing jobs in flight');
     await fleet.stop();
+    await alerts.stop();
+    alertsRedis.disconnect();
     await database.close();
     logger.info('worker stopped');
     process.exit(0);

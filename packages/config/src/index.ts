@@ -10,11 +10,13 @@ export {
   readConfigSource,
 } from './load-from-process.js';
 export { maskUrlPassword, REDACTED, redactConfig, SECRET_KEYS } from './redact.js';
+export { dueTimesBetween, nextDue, parseSchedule, previousDue, type ScheduleSpec } from './schedule.js';
 export {
   type CompetitionSettings,
   ConfigSchema,
   Environment,
   LogLevel,
+  MissedRunPolicy,
   QUALITY_CHECKS,
   type QualityCheckName,
   RATING_PRESETS,

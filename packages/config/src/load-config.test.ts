@@ -54,7 +54,9 @@ describe('loadConfig: valid input', () => {
     expect(config.dataDir).toBe('./.matchflow');
     expect(config.logDir).toBe(path.join('.matchflow', 'logs'));
     expect(config.publishDir).toBe(path.join('.matchflow', 'published'));
-    expect(config.alerts.failuresLog).toBe(path.join('.matchflow', 'logs', 'failures.log'));
+    expect(config.alerts.log).toBe(path.join('.matchflow', 'logs', 'alerts.log'));
+    expect(config.alerts.heartbeatDir).toBe(path.join('.matchflow', 'heartbeats'));
+    expect(config.alerts).toMatchObject({ attempts: 3, breakerOpenMs: 600_000, stuckRunMs: 7_200_000 });
     expect(config.dashboard).toMatchObject({ host: '127.0.0.1', port: 3000 });
   });
 
@@ -245,6 +247,12 @@ const INVALID_CASES: InvalidCase[] = [
     text: 'sources: { Sofa_Score: { kind: sofascore, baseUrl: "http://x" } }',
     path: 'sources.Sofa_Score',
     message: /lowercase/,
+  },
+  {
+    name: 'the old alerts.failuresLog key',
+    text: 'alerts: { failuresLog: ./failures.log }',
+    path: 'alerts.failuresLog',
+    message: /renamed: use alerts\.log/,
   },
   {
     name: 'unset interpolated variable',

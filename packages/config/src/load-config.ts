@@ -10,7 +10,7 @@ type ParsedConfig = z.output<typeof ConfigSchema>;
 export type Config = Omit<ParsedConfig, 'logDir' | 'publishDir' | 'alerts'> & {
   logDir: string;
   publishDir: string;
-  alerts: ParsedConfig['alerts'] & { failuresLog: string };
+  alerts: Omit<ParsedConfig['alerts'], 'failuresLog'> & { log: string; heartbeatDir: string };
 };
 
 /** The environment as a plain map (`process.env` fits). */
@@ -252,14 +252,17 @@ function withDerivedDefaults(parsed: ParsedConfig, baseDir: string | undefined):
   const resolve = (dir: string) => (baseDir ? path.resolve(baseDir, dir) : dir);
   const dataDir = resolve(parsed.dataDir);
   const logDir = parsed.logDir ? resolve(parsed.logDir) : path.join(dataDir, 'logs');
+  // `failuresLog` is always undefined here (the schema rejects it): leave it out of the result.
+  const { failuresLog: _renamed, log, heartbeatDir, ...alerts } = parsed.alerts;
   return {
     ...parsed,
     dataDir,
     logDir,
     publishDir: parsed.publishDir ? resolve(parsed.publishDir) : path.join(dataDir, 'published'),
     alerts: {
-      ...parsed.alerts,
-      failuresLog: parsed.alerts.failuresLog ? resolve(parsed.alerts.failuresLog) : path.join(logDir, 'failures.log'),
+      ...alerts,
+      log: log ? resolve(log) : path.join(logDir, 'alerts.log'),
+      heartbeatDir: heartbeatDir ? resolve(heartbeatDir) : path.join(dataDir, 'heartbeats'),
     },
   };
 }

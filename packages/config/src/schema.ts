@@ -1,5 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { parseSchedule } from './schedule.js';
 
 /*
  * Every setting matchflow reads, in one schema. Values may come from YAML (typed) or from
@@ -154,16 +154,21 @@ export const SourceSettings = z
   }, ALWAYS);
 export type SourceSettings = z.output<typeof SourceSettings>;
 
-const cronExpression = z.string().superRefine((expression, ctx) => {
+/** A cron expression (5 fields, or 6 with seconds) or an interval `every <n><s|m|h|d>` (schedule.ts). */
+const scheduleExpression = z.string().superRefine((expression, ctx) => {
   try {
-    CronExpressionParser.parse(expression);
+    parseSchedule(expression);
   } catch (error) {
     ctx.addIssue({
       code: 'custom',
-      message: `is not a valid cron expression (${(error as Error).message})`,
+      message: `is not a valid cron expression or 'every <n><s|m|h|d>' interval (${(error as Error).message})`,
     });
   }
 });
+
+/** After downtime, a schedule's missed ticks: run `once` to catch up, or `skip` to the next tick. */
+export const MissedRunPolicy = z.enum(['skip', 'once']);
+export type MissedRunPolicy = z.output<typeof MissedRunPolicy>;
 
 /** League-table rules of a competition (docs/curated.md). */
 export const StandingsSettings = z.strictObject({
@@ -199,9 +204,11 @@ export const CompetitionSettings = z.strictObject({
   competition: upstreamId,
   /** Upstream season ids to keep fresh. */
   seasons: z.array(upstreamId).min(1, 'must list at least one season'),
-  /** Cron expression for scheduled updates, evaluated in `timezone`. */
-  schedule: cronExpression.default('*/15 * * * *'),
+  /** When the scheduler starts a run per season: a cron expression in `timezone`, or `every 30m`. */
+  schedule: scheduleExpression.default('0 * * * *'),
   timezone: timeZone.default('UTC'),
+  /** Ticks missed while nothing ran (docs/scheduling.md): catch up `once`, or `skip` them. */
+  missedRuns: MissedRunPolicy.default('once'),
   /** Key of an entry in `ratingPools`. */
   ratingPool: z.string().min(1),
   /** Weight key of this competition's matches in its pool (`matchWeights`, `diffMultipliers`). */
@@ -295,22 +302,39 @@ export const QualitySettings = z.strictObject({
 });
 
 export const RetentionSettings = z.strictObject({
-  /** Raw payloads older than this are deleted, unless core still references them. */
+  /** Superseded or quarantined raw payloads older than this are deleted; never a resource's newest (docs/retention.md). */
   rawPayloadsDays: positiveInt().default(90),
+  /** Finished runs older than this are deleted with their stage rows and quality results. */
   runHistoryDays: positiveInt().default(180),
   /** Published snapshots kept (the `latest` one is always kept). */
   snapshotsKeep: positiveInt().default(30),
   completedJobsKeep: nonNegativeInt().default(1_000),
+  /** Completed jobs older than this are removed by the nightly `clean-queues` maintenance task. */
+  completedJobsDays: positiveInt().default(7),
   failedJobsDays: positiveInt().default(14),
 });
 
+/** Alerts (docs/alerts.md): derived from state, notified on change only. */
 export const AlertSettings = z.strictObject({
-  /** Slack-compatible incoming webhook; alerts are also always appended to `failuresLog`. */
+  /** Slack-compatible incoming webhook; alerts are also always appended to `log`. */
   webhookUrl: httpUrl.optional(),
-  /** Defaults to `<logDir>/failures.log`. */
-  failuresLog: z.string().min(1).optional(),
+  /** The alerts log, one JSON line per notification. Defaults to `<logDir>/alerts.log`. */
+  log: z.string().min(1).optional(),
+  /** Renamed to `log` (the file holds resolved alerts too); a clear error instead of "unknown key". */
+  failuresLog: z.never({ error: 'was renamed: use alerts.log (default <logDir>/alerts.log)' }).optional(),
+  /** Deliveries per notification, the first included; then it is only in the log. */
   attempts: positiveInt().default(3),
+  /** Delay before the second delivery attempt, doubled for each later one (with jitter). */
+  backoffMs: positiveInt().default(1_000),
   timeoutMs: positiveInt().default(5_000),
+  /** How often each process evaluates alerts (`startAlertLoop`). */
+  intervalMs: positiveInt().default(60_000),
+  /** A source's circuit breaker open (or half-open) longer than this raises `breaker-open`. */
+  breakerOpenMs: positiveInt().default(600_000),
+  /** A run still `running` after this long raises `stuck-run` (keep it below runs.staleAfterMs). */
+  stuckRunMs: positiveInt().default(2 * 3_600_000),
+  /** Last-success heartbeat files, one per competition-season. Defaults to `<dataDir>/heartbeats`. */
+  heartbeatDir: z.string().min(1).optional(),
 });
 
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -370,6 +394,20 @@ export const RunSettings = z.strictObject({
   staleAfterMs: positiveInt().default(6 * 3_600_000),
 });
 
+/** The scheduler (apps/scheduler, docs/scheduling.md): BullMQ job schedulers kept equal to the config. */
+export const SchedulerSettings = z.strictObject({
+  /** How often each scheduler replica re-applies the schedules and looks for missed ticks. */
+  syncIntervalMs: positiveInt().default(60_000),
+  /** Nightly maintenance: the stale-run reaper, retention, cleaning finished queue jobs. */
+  maintenance: z
+    .strictObject({
+      schedule: scheduleExpression.default('30 3 * * *'),
+      timezone: timeZone.default('UTC'),
+      missedRuns: MissedRunPolicy.default('once'),
+    })
+    .prefault({}),
+});
+
 export const RedisSettings = z.strictObject({
   url: redisUrl.default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix; the braces keep every queue of a flow in one Redis Cluster slot. */
@@ -404,6 +442,7 @@ export const ConfigSchema = z
     dashboard: DashboardSettings.prefault({}),
     workers: WorkerSettings.prefault({}),
     runs: RunSettings.prefault({}),
+    scheduler: SchedulerSettings.prefault({}),
   })
   .superRefine(checkReferences, ALWAYS);
 

@@ -9,7 +9,15 @@ export {
   pgliteDirectory,
   type Schema,
 } from './client.js';
-export { appliedMigrationCount, MIGRATIONS_FOLDER, type MigrationResult, migrate, queryRows } from './migrate.js';
+export {
+  appliedMigrationCount,
+  MIGRATIONS_FOLDER,
+  type MigrationResult,
+  type MigrationStatus,
+  migrate,
+  migrationStatus,
+  queryRows,
+} from './migrate.js';
 export { core, curated, ops, ratings, raw } from './schema/index.js';
-export type { RunStatus, StageStatus } from './schema/ops.js';
-export { RUN_STATUSES, STAGE_STATUSES } from './schema/ops.js';
+export type { AlertSeverity, RunStatus, StageStatus } from './schema/ops.js';
+export { ALERT_SEVERITIES, RUN_STATUSES, STAGE_STATUSES } from './schema/ops.js';

@@ -45,6 +45,7 @@ describe.each(testBackends(process.env))('migrations on %s', (backend) => {
       sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'ops' ORDER BY table_name`,
     );
     expect(opsTables.map((row) => row.name)).toEqual([
+      'alerts',
       'checkpoints',
       'pipeline_runs',
       'quality_results',

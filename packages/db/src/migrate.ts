@@ -95,6 +95,22 @@ export async function appliedMigrationCount(database: Database): Promise<number>
   return Number(rows[0]?.count ?? 0);
 }
 
+/** How far the database's schema is: migrations applied against those this build ships. */
+export interface MigrationStatus {
+  applied: number;
+  /** Migrations in MIGRATIONS_FOLDER. */
+  available: number;
+  /** Applied equals available: nothing to migrate. */
+  current: boolean;
+}
+
+/** Read-only: compare the journal with the committed migrations (for health checks). */
+export async function migrationStatus(database: Database): Promise<MigrationStatus> {
+  const available = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+  const applied = await appliedMigrationCount(database);
+  return { applied, available, current: applied >= available };
+}
+
 /** Run raw SQL and get plain rows, whichever driver is underneath. */
 export async function queryRows<Row>(database: Database, query: ReturnType<typeof sql>): Promise<Row[]> {
   const result: unknown = await database.db.execute(query);

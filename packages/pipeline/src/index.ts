@@ -1,7 +1,65 @@
+export { type AlertLoop, type AlertLoopOptions, startAlertLoop } from './alerts/alert-loop.js';
+export {
+  type AlertDeps,
+  type AlertEvaluation,
+  alertSender,
+  evaluateAlerts,
+} from './alerts/evaluate-alerts.js';
+export { ALERT_KINDS, type AlertConfig, type AlertKind, type Problem } from './alerts/problems.js';
 export { computeStandings, type StandingsMatch, type StandingsOptions, type StandingsRow } from './build/standings.js';
 export { isFinalFailure, toBullmqError } from './fleet/error-mapping.js';
-export { Fleet, type FleetOptions } from './fleet/fleet.js';
+export { FLEET_QUEUES, Fleet, type FleetOptions } from './fleet/fleet.js';
 export { type RunRequest, type RunStart, triggerRun } from './fleet/trigger.js';
+export { type MaintenanceDeps, runMaintenanceTask } from './maintenance/maintenance.js';
+export {
+  type ReapDeps,
+  type ReapOptions,
+  type ReapResult,
+  reapStaleRuns,
+  VANISHED_ERROR,
+} from './maintenance/reaper.js';
+export { type CleanedJobs, cleanQueues, pruneRawPayloads, pruneRunHistory } from './maintenance/retention.js';
+export {
+  checkDatabase,
+  checkHealth,
+  checkRedis,
+  checkSources,
+  type HealthCheck,
+  type HealthReport,
+} from './ops/health.js';
+export {
+  isQueueName,
+  QUEUE_COUNT_STATES,
+  QUEUE_NAMES,
+  QueueAdmin,
+  type QueueCountState,
+  type QueueStats,
+} from './ops/queue-admin.js';
+export {
+  type Leaderboard,
+  type LeaderboardEntry,
+  listRatingPools,
+  type PoolOverview,
+  type RatingHistory,
+  type RatingHistoryEntry,
+  ratingHistory,
+  ratingLeaderboard,
+} from './ops/rating-history.js';
+export {
+  findRun,
+  type IngestSummary,
+  type ListRunsOptions,
+  latestQualityRun,
+  listRuns,
+  type QualityResult,
+  qualityResults,
+  type RunDetail,
+  type RunListing,
+  type RunSnapshot,
+  runDetail,
+  type StageRecord,
+  summariseIngests,
+} from './ops/run-history.js';
 export {
   applySnapshotRetention,
   listSnapshots,
@@ -58,6 +116,19 @@ export {
   runQualityChecks,
 } from './quality/checks.js';
 export { engineParams, type PoolModel, poolModel } from './rate/pool-model.js';
+export { type Scheduler, type SchedulerOptions, startScheduler } from './schedule/scheduler.js';
+export {
+  competitionScheduleId,
+  desiredSchedules,
+  MAINTENANCE_SCHEDULE,
+  MAINTENANCE_TASKS,
+  readTickRecord,
+  type Schedule,
+  type TickRecord,
+  writeTickRecord,
+} from './schedule/schedules.js';
+export { type SyncDeps, type SyncResult, syncSchedules } from './schedule/sync.js';
+export { handleTick, type TickDeps, type TickJob, type TickResult, tickDueAt } from './schedule/tick.js';
 export { type BuildResult, buildSeason } from './stages/build-season.js';
 export { type DiscoverDeps, type DiscoverResult, discoverSeason } from './stages/discover-season.js';
 export { type Fetcher, type IngestDeps, type IngestResult, ingestMatch } from './stages/ingest-match.js';

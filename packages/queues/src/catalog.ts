@@ -11,6 +11,8 @@ export const QUEUES = {
   ratings: 'ratings',
   build: 'build',
   maintenance: 'maintenance',
+  /** Ticks of the job schedulers (docs/scheduling.md): each becomes runs or maintenance jobs. */
+  schedule: 'schedule',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -21,6 +23,7 @@ export const JOBS = {
   ratings: 'pool.rate',
   build: 'season.build',
   maintenance: 'fleet.maintain',
+  schedule: 'schedule.tick',
 } as const;
 
 const slug = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a config name: lowercase letters, digits and -');
@@ -78,10 +81,31 @@ export const BuildJob = z.strictObject({
 });
 export type BuildJob = z.output<typeof BuildJob>;
 
+export const MaintenanceTask = z.enum(['retention', 'freshness', 'reap-stale-runs', 'clean-queues']);
+export type MaintenanceTask = z.output<typeof MaintenanceTask>;
+
 export const MaintenanceJob = z.strictObject({
-  task: z.enum(['retention', 'freshness', 'reap-stale-runs', 'clean-queues']),
+  task: MaintenanceTask,
 });
 export type MaintenanceJob = z.output<typeof MaintenanceJob>;
+
+/** A schedule's id: `competition.{id}` or `maintenance` (BullMQ scheduler ids may not hold `:`). */
+export const ScheduleId = z
+  .string()
+  .regex(/^[a-z][a-z0-9.-]*$/, 'must be a schedule id: lowercase letters, digits, . and -');
+
+/**
+ * One tick of a schedule. The job scheduler's ticks carry only `schedule` (their due time is in
+ * the job id BullMQ gives them); a catch-up tick for missed ones carries the due time it stands
+ * for and `catchUp`.
+ */
+export const ScheduleTick = z.strictObject({
+  schedule: ScheduleId,
+  /** The due time this tick stands for (ms since the epoch). */
+  dueAt: z.number().int().nonnegative().optional(),
+  catchUp: z.boolean().optional(),
+});
+export type ScheduleTick = z.output<typeof ScheduleTick>;
 
 export const PAYLOADS = {
   discover: DiscoverJob,
@@ -89,6 +113,7 @@ export const PAYLOADS = {
   ratings: RatingsJob,
   build: BuildJob,
   maintenance: MaintenanceJob,
+  schedule: ScheduleTick,
 } as const;
 
 /**
@@ -103,6 +128,10 @@ export const jobIds = {
   ratings: (job: RatingsJob) => id('ratings', job.pool, job.runId),
   build: (job: Pick<BuildJob, 'runId' | 'competition' | 'season'>) =>
     id('build', job.runId, job.competition, job.season),
+  /** A catch-up tick: one per schedule and due time, however many scheduler replicas add it. */
+  tick: (schedule: string, dueAt: number) => id('schedule', schedule, `t${dueAt}`),
+  /** A maintenance task of one maintenance tick: a retried tick adds nothing twice. */
+  maintenance: (task: MaintenanceTask, dueAt: number) => id('maintenance', task, `t${dueAt}`),
 };
 
 function id(...segments: string[]): string {

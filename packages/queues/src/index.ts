@@ -5,12 +5,15 @@ export {
   JOBS,
   jobIds,
   MaintenanceJob,
+  MaintenanceTask,
   newRunId,
   PAYLOADS,
   QUEUES,
   type QueueName,
   RatingsJob,
   RunId,
+  ScheduleId,
+  ScheduleTick,
   Trigger,
 } from './catalog.js';
 export { assertNoEviction, type ConnectionRole, createRedis, evictionPolicy } from './connection.js';

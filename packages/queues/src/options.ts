@@ -35,5 +35,14 @@ export function defaultJobOptions(
       };
     case 'maintenance':
       return { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } };
+    case 'schedule':
+      // A tick that could not start its runs (database away) tries again soon, then gives up:
+      // the next tick, or the missed-run check, covers it.
+      return {
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
+        removeOnComplete: { count: 500 },
+        removeOnFail: { count: 500 },
+      };
   }
 }

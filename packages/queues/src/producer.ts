@@ -62,6 +62,7 @@ export class Producer {
       ratings: make(QUEUES.ratings),
       build: make(QUEUES.build),
       maintenance: make(QUEUES.maintenance),
+      schedule: make(QUEUES.schedule),
     };
     this.flows = new FlowProducer({ connection: options.connection, prefix: options.prefix });
   }
@@ -130,6 +131,30 @@ export class Producer {
     return this.queues.maintenance.add(JOBS.maintenance, job, {
       ...this.defaults('maintenance'),
       ...(jobId ? { jobId } : {}),
+    });
+  }
+
+  /** Enqueue a schedule tick (a catch-up for missed ones); an id already present adds nothing. */
+  async enqueueTick(payload: unknown, jobId: string): Promise<Job> {
+    const tick = validatePayload('schedule', payload);
+    return this.queues.schedule.add(JOBS.schedule, tick, { ...this.defaults('schedule'), jobId });
+  }
+
+  /**
+   * Create or update the BullMQ job scheduler `id` on the schedule queue: each tick is a
+   * `schedule.tick` job carrying `payload`. Idempotent: BullMQ replaces the scheduler and its
+   * next job atomically, so any number of scheduler replicas may upsert the same id.
+   */
+  async upsertTickScheduler(
+    id: string,
+    repeat: { pattern: string; tz: string } | { every: number; startDate: number },
+    payload: unknown,
+  ): Promise<void> {
+    const tick = validatePayload('schedule', payload);
+    await this.queues.schedule.upsertJobScheduler(id, repeat, {
+      name: JOBS.schedule,
+      data: tick,
+      opts: this.defaults('schedule'),
     });
   }
 

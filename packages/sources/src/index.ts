@@ -72,6 +72,14 @@ export {
   LimiterWaitExceeded,
   type Priority,
 } from './fleet/limiter.js';
+export {
+  readSourceStats,
+  SourceStats,
+  type SourceStatsSnapshot,
+  STATS_TTL_MS,
+  sourceStatsKeys,
+  type WaitReason,
+} from './fleet/stats.js';
 export { classifyNetworkError, classifyResponse, DEFAULT_RATE_LIMIT_PAUSE_MS } from './http/classify.js';
 export { credentialHeaders, HttpClient, type HttpResponse, type HttpSettings } from './http/client.js';
 export { parseRetryAfter } from './http/retry-after.js';

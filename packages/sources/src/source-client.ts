@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { AppError, UpstreamBlocked, UpstreamPaused, UpstreamRateLimited, type UpstreamTarget } from './errors.js';
 import { FleetBreaker as Breaker, type FleetBreaker } from './fleet/breaker.js';
 import { FleetLimiter, LimiterWaitExceeded, type Priority } from './fleet/limiter.js';
+import { SourceStats } from './fleet/stats.js';
 import { classifyNetworkError, classifyResponse } from './http/classify.js';
 import { HttpClient, type HttpResponse } from './http/client.js';
 
@@ -51,6 +52,8 @@ export class SourceClient {
   readonly name: string;
   readonly limiter: FleetLimiter;
   readonly breaker: FleetBreaker;
+  /** Fleet-wide request and wait counters in Redis (the dashboard's /metrics reads them). */
+  readonly stats: SourceStats;
   private readonly http: HttpClient;
   private readonly logger: Logger;
   private readonly maxWaitMs: number;
@@ -74,6 +77,7 @@ export class SourceClient {
       source: options.name,
       settings: options.settings.breaker,
     });
+    this.stats = new SourceStats({ redis: options.redis, prefix: options.prefix, source: options.name });
     this.breaker.on('transition', (transition) => {
       const log = transition.to === 'open' ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
       log({ from: transition.from, to: transition.to, reason: transition.reason }, 'circuit breaker changed state');
@@ -88,7 +92,10 @@ export class SourceClient {
   async fetch(endpoint: string, path: string, options: FetchOptions = {}): Promise<FetchedPayload> {
     const target: UpstreamTarget = { source: this.name, endpoint, url: path };
     const permission = await this.breaker.allow();
-    if (!permission.allowed) throw new UpstreamPaused(this.name, 'breaker-open', permission.retryAfterMs);
+    if (!permission.allowed) {
+      this.stats.wait('breaker-open', permission.retryAfterMs);
+      throw new UpstreamPaused(this.name, 'breaker-open', permission.retryAfterMs);
+    }
 
     let grant: Awaited<ReturnType<FleetLimiter['acquire']>>;
     try {
@@ -96,11 +103,13 @@ export class SourceClient {
         priority: options.priority,
         maxWaitMs: this.maxWaitMs,
         signal: options.signal,
+        onWait: (reason, waitMs) => this.stats.wait(reason, waitMs),
       });
     } catch (error) {
       // The probe never went out: hand the half-open slot straight back.
       if (permission.probe) await this.breaker.releaseProbe(permission.token).catch(() => undefined);
       if (error instanceof LimiterWaitExceeded) {
+        this.stats.wait(error.reason, error.waitMs);
         throw new UpstreamPaused(this.name, 'rate-limit-pause', error.waitMs);
       }
       throw error;
@@ -117,12 +126,14 @@ export class SourceClient {
         if (permission.probe) await this.breaker.releaseProbe(permission.token).catch(() => undefined);
         throw options.signal.reason;
       }
+      this.stats.request('error');
       await this.breaker.record(permission.token, 'failure');
       const failure = classifyNetworkError(error, target);
       this.logger.warn({ endpoint, err: failure }, 'upstream request failed');
       throw failure;
     }
     await grant.release();
+    this.stats.request(response.status);
     target.url = response.url;
     await this.observeBudgetHeaders(response);
 

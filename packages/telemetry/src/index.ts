@@ -1,4 +1,16 @@
 export {
+  type AlertDelivery,
+  type AlertNotification,
+  AlertSender,
+  type AlertSenderOptions,
+  type AlertSeverity,
+  alertLogLine,
+  formatDuration,
+  type SlackPayload,
+  slackPayload,
+} from './alert-sender.js';
+export { type Heartbeat, heartbeatPath, readHeartbeat, writeHeartbeat } from './heartbeat.js';
+export {
   createLogger,
   type JobLike,
   jobLogger,

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Config } from '@matchflow/config';
+import { createDashboardServer, DashboardListenError, type DashboardServer } from '@matchflow/dashboard';
 import { createDb, migrate } from '@matchflow/db';
-import { Fleet, readLatestVersion, triggerRun } from '@matchflow/pipeline';
+import { Fleet, readLatestVersion, startAlertLoop, startScheduler, triggerRun } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis } from '@matchflow/queues';
 import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { createLogger } from '@matchflow/telemetry';
@@ -98,11 +99,45 @@ export async function start(config: Config, out: (line: string) => void, options
     await shutdown();
     return failed ? 1 : 0;
   }
-  out('matchflow: serving; scheduled updates come with the operations work. Ctrl-C to stop.');
+  // The dashboard in this process, over this process's database (PGlite allows one process).
+  let dashboard: DashboardServer;
+  try {
+    dashboard = await createDashboardServer({
+      config: effective,
+      db: database.db,
+      logger: createLogger({ service: 'dashboard', level: 'warn', destination: process.stderr }),
+    });
+  } catch (error) {
+    await shutdown();
+    if (error instanceof DashboardListenError && error.code === 'EADDRINUSE') {
+      process.stderr.write(
+        `matchflow: cannot serve the dashboard: port ${error.port} on ${error.host} is already in use ` +
+          '(another matchflow start or dashboard?). Stop it, or pick another port: MATCHFLOW_DASHBOARD__PORT=3001 npm start\n',
+      );
+      return 1;
+    }
+    process.stderr.write(
+      `matchflow: cannot serve the dashboard: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  // Keep the data fresh on the configured schedules (hourly by default) and watch for problems.
+  const scheduler = await startScheduler({ config: effective, db: database.db, logger, producer: fleet.producer });
+  const alertsRedis = createRedis(redis.url, 'client');
+  alertsRedis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const alerts = startAlertLoop({ db: database.db, redis: alertsRedis, config: effective, logger });
+  out(`matchflow: dashboard ${dashboard.url} (ops page /, Bull Board /queues, API /api, metrics /metrics)`);
+  out(
+    `matchflow: serving; scheduled updates: ${effective.competitions.map((competition) => `${competition.id} ${competition.schedule} ${competition.timezone}`).join(', ')}. Ctrl-C to stop.`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await scheduler.stop();
+  await alerts.stop();
+  alertsRedis.disconnect();
+  await dashboard.close();
   await shutdown();
   return failed ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   doublePrecision,
@@ -132,5 +133,37 @@ export const snapshots = opsZone.table(
     index('snapshots_created').on(table.createdAt),
     check('snapshots_content_hash_hex', sql`${table.contentHash} ~ '^[0-9a-f]{64}$'`),
     check('snapshots_latest_not_pruned', sql`NOT (${table.latest} AND ${table.prunedAt} IS NOT NULL)`),
+  ],
+);
+
+export const ALERT_SEVERITIES = ['warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/**
+ * Alerts sent (DESIGN §6, docs/alerts.md): one row per occurrence of an open problem, from the
+ * evaluation that found it (`opened_at`, the "firing" notification) to the one that found it gone
+ * (`resolved_at`, the "resolved" notification). At most one row per key is open: the partial
+ * unique index is what lets several processes evaluate at once and still notify a transition once.
+ */
+export const alerts = opsZone.table(
+  'alerts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** Stable name of the problem: `run-failed:demo-league.50001`, `breaker-open:sofascore`. */
+    key: text('key').notNull(),
+    /** The key's first segment: `run-failed`, `quality-fail`, `breaker-open`, ... */
+    kind: text('kind').notNull(),
+    severity: text('severity').$type<AlertSeverity>().notNull(),
+    summary: text('summary').notNull(),
+    details: jsonb('details').notNull().default({}),
+    openedAt: timestamp('opened_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** When a notification (firing, escalated) last went out for this occurrence. */
+    lastNotifiedAt: timestamp('last_notified_at', { withTimezone: true, mode: 'date' }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    uniqueIndex('alerts_one_open_per_key').on(table.key).where(sql`${table.resolvedAt} IS NULL`),
+    index('alerts_opened').on(table.openedAt),
+    check('alerts_severity', sql`${table.severity} IN ('warning', 'critical')`),
   ],
 );

@@ -7,7 +7,9 @@ import { jobLogger, type Logger } from '@matchflow/telemetry';
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import { runMaintenanceTask } from '../maintenance/maintenance.js';
 import { publishSnapshot } from '../publish/publish.js';
+import { handleTick, tickDueAt } from '../schedule/tick.js';
 import { buildSeason } from '../stages/build-season.js';
 import { discoverSeason } from '../stages/discover-season.js';
 import { type Fetcher, ingestMatch } from '../stages/ingest-match.js';
@@ -22,17 +24,31 @@ const WORKER_ID = `${hostname()}:${process.pid}`;
 /** A queued-overlap run looks again this often for its predecessor to finish. */
 const OVERLAP_RETRY_MS = 2_000;
 
+/** Every queue a Fleet works unless told otherwise: the pipeline's, maintenance and the schedule's ticks. */
+export const FLEET_QUEUES: readonly QueueName[] = ['discover', 'ingest', 'ratings', 'build', 'maintenance', 'schedule'];
+
+/**
+ * Jobs at once per process on the queues without a `workers.concurrency` setting: maintenance
+ * tasks one at a time (DESIGN §4; fleet-wide too, see startWorker), ticks are short (a few
+ * queries and enqueues).
+ */
+const FIXED_CONCURRENCY = { maintenance: 1, schedule: 2 } as const;
+
 export interface FleetOptions {
   config: Config;
   db: Db;
   logger: Logger;
-  /** Which queues this process works (default: all four pipeline queues). */
+  /** Which queues this process works (default: `FLEET_QUEUES`, all of them). */
   queues?: QueueName[];
   /** Upstream access per source name; by default a SourceClient for each configured source. */
   fetchers?: Map<string, Fetcher>;
 }
 
 type StageQueue = 'discover' | 'ingest' | 'ratings' | 'build';
+
+function isStageQueue(queue: QueueName): queue is StageQueue {
+  return queue !== 'maintenance' && queue !== 'schedule';
+}
 
 /**
  * The workers of one process: a BullMQ worker per pipeline queue, each processor recording its
@@ -73,8 +89,7 @@ export class Fleet {
   /** Start working the queues. */
   static start(options: FleetOptions): Fleet {
     const fleet = new Fleet(options);
-    for (const queue of options.queues ?? (['discover', 'ingest', 'ratings', 'build'] as const))
-      fleet.startWorker(queue as StageQueue);
+    for (const queue of options.queues ?? FLEET_QUEUES) fleet.startWorker(queue);
     return fleet;
   }
 
@@ -85,17 +100,24 @@ export class Fleet {
     return connection;
   }
 
-  private startWorker(queue: StageQueue): void {
+  private startWorker(queue: QueueName): void {
     const { config } = this.options;
     const worker = new Worker(queue, async (job, token) => this.process(queue, job, token), {
       connection: this.connect('worker'),
       prefix: config.redis.prefix,
-      concurrency: config.workers.concurrency[queue],
+      concurrency: isStageQueue(queue) ? config.workers.concurrency[queue] : FIXED_CONCURRENCY[queue],
       // A limiter must be set for queue.rateLimit() + RateLimitError to hold jobs back.
       limiter: { max: 100_000, duration: 1_000 },
       lockDuration: config.workers.lockDurationMs,
       stalledInterval: config.workers.stalledIntervalMs,
     });
+    if (queue === 'maintenance') {
+      // One maintenance task at a time across the fleet, not only per process: the tasks of a
+      // night run in the order they were enqueued (the reaper closes dead runs before retention).
+      this.producer.queues.maintenance
+        .setGlobalConcurrency(1)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not limit the maintenance queue'));
+    }
     worker.on('error', (error) => this.logger.error({ err: error, queue }, 'worker error'));
     worker.on('failed', (job, error) => {
       if (job) void this.onFailed(queue, job, error);
@@ -109,7 +131,7 @@ export class Fleet {
     return fetcher;
   }
 
-  private async process(queue: StageQueue, job: Job, token: string | undefined): Promise<unknown> {
+  private async process(queue: QueueName, job: Job, token: string | undefined): Promise<unknown> {
     const log = jobLogger(this.logger, job);
     try {
       switch (queue) {
@@ -121,6 +143,10 @@ export class Fleet {
           return await this.rate(job);
         case 'build':
           return await this.build(job);
+        case 'maintenance':
+          return await this.maintain(job, log);
+        case 'schedule':
+          return await this.tick(job, log);
       }
     } catch (error) {
       if (error instanceof DelayedError) throw error;
@@ -295,6 +321,23 @@ export class Fleet {
     return { standings: built.standings, failedIngests };
   }
 
+  /** A maintenance task (one at a time per process: concurrency 1). */
+  private async maintain(job: Job, log: Logger): Promise<unknown> {
+    const { db, config } = this.options;
+    const { task } = validatePayload('maintenance', job.data);
+    return runMaintenanceTask({ db, producer: this.producer, config, logger: log }, task);
+  }
+
+  /** A schedule's tick: runs for a competition, or the maintenance jobs (`handleTick`). */
+  private async tick(job: Job, log: Logger): Promise<unknown> {
+    const { db, config } = this.options;
+    const tick = validatePayload('schedule', job.data);
+    return handleTick(
+      { db, producer: this.producer, config, logger: log },
+      { tick, jobId: job.id ?? '', dueAt: tickDueAt(tick, job) },
+    );
+  }
+
   /** Matches a run ingested: one per ingest job that ended ok, or the count a season-file ingest recorded. */
   private async countIngested(runId: string): Promise<number> {
     const [row] = await this.options.db
@@ -307,8 +350,12 @@ export class Fleet {
   }
 
   /** A job failed: record its stage, and when it was the last try of a run-deciding stage, fail the run. */
-  private async onFailed(queue: StageQueue, job: Job, error: Error): Promise<void> {
+  private async onFailed(queue: QueueName, job: Job, error: Error): Promise<void> {
     const { db } = this.options;
+    if (!isStageQueue(queue)) {
+      this.logger.error({ err: error, queue, jobId: job.id, attempt: job.attemptsMade }, 'job failed');
+      return;
+    }
     if (!isFinalFailure(job, error)) return;
     const data = job.data as { runId?: string; match?: string; pool?: string; competitionId?: string; season?: string };
     if (!data.runId) return;

@@ -95,6 +95,27 @@ describe('FleetBreaker', () => {
     expect(await first?.state()).toMatchObject({ state: 'open', reason: 'probe-failed' });
   });
 
+  it('remembers since when it is open through failed probes, and since when blocked, until it closes', async () => {
+    const [first, second] = fleet(2, { blockedCooldownMs: 300 });
+    for (let index = 0; index < 3; index += 1) await fail(first);
+    const opened = await second?.state();
+    expect(opened?.openedAt).toBeGreaterThan(Date.now() - 5_000);
+    expect(opened?.blockedAt).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, SETTINGS.cooldownMs + 50));
+    const probe = await second?.allow();
+    if (!probe?.allowed) throw new Error('no probe');
+    await second?.record(probe.token, 'failure');
+    await first?.trip();
+    const blocked = await first?.state();
+    expect(blocked).toMatchObject({ state: 'open', reason: 'blocked', openedAt: opened?.openedAt });
+    expect(blocked?.blockedAt).toBeGreaterThanOrEqual(opened?.openedAt ?? Number.POSITIVE_INFINITY);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const again = await first?.allow();
+    if (!again?.allowed) throw new Error('no probe after the blocked cooldown');
+    await first?.record(again.token, 'success');
+    expect(await second?.state()).toMatchObject({ state: 'closed', openedAt: undefined, blockedAt: undefined });
+  });
+
   it('hands the probe on when the one that held it gives it back, or dies', async () => {
     const [first, second] = fleet(2);
     for (let index = 0; index < 3; index += 1) await fail(first);

@@ -12,7 +12,8 @@ import { LUA_NOW_MS, withScripts } from './scripts.js';
  *   any --(403 challenge: we are blocked)--> open for the long blocked cooldown
  *
  * Decisions run as Lua on Redis' clock. A probe that never reports back (its process died)
- * is replaced after `probeTimeoutMs`.
+ * is replaced after `probeTimeoutMs`. `openedAt` (first opened, kept through failed probes) and
+ * `blockedAt` (first 403) stay until the breaker closes, for the alerts (docs/alerts.md).
  */
 
 export type BreakerStateName = 'closed' | 'open' | 'half-open';
@@ -31,6 +32,10 @@ export interface BreakerState {
   reason: string | undefined;
   /** Until when it stays open (ms since epoch), when open. */
   openUntil: number | undefined;
+  /** When it left `closed` (ms since epoch, Redis' clock), kept through failed probes; undefined when closed. */
+  openedAt: number | undefined;
+  /** When a 403 challenge first tripped it (ms since epoch), until it closes again; undefined otherwise. */
+  blockedAt: number | undefined;
   consecutiveFailures: number;
   /** Failures / requests over the last `windowRequests` requests. */
   failureRate: number;
@@ -78,12 +83,14 @@ redis.call('PEXPIRE', outcomes, 86400000)
 redis.call('PEXPIRE', key, 86400000 + cooldownMs)
 local function open(reason, from)
   redis.call('HSET', key, 'state', 'open', 'openUntil', now + cooldownMs, 'reason', reason, 'probe', '', 'probeUntil', 0)
+  if from == 'closed' or not redis.call('HGET', key, 'openedAt') then redis.call('HSET', key, 'openedAt', now) end
   return {from .. '>open', reason}
 end
 if not failed then
   redis.call('HSET', key, 'consecutive', 0)
   if state == 'half-open' and redis.call('HGET', key, 'probe') == token then
     redis.call('HSET', key, 'state', 'closed', 'reason', '', 'probe', '')
+    redis.call('HDEL', key, 'openedAt', 'blockedAt')
     redis.call('DEL', outcomes)
     return {'half-open>closed', 'probe-succeeded'}
   end
@@ -108,6 +115,10 @@ return {'', ''}
 const TRIP = `${LUA_NOW_MS}
 local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
 redis.call('HSET', KEYS[1], 'state', 'open', 'openUntil', now + tonumber(ARGV[1]), 'reason', ARGV[2], 'probe', '', 'probeUntil', 0)
+if state == 'closed' or not redis.call('HGET', KEYS[1], 'openedAt') then redis.call('HSET', KEYS[1], 'openedAt', now) end
+if ARGV[2] == 'blocked' and (state == 'closed' or not redis.call('HGET', KEYS[1], 'blockedAt')) then
+  redis.call('HSET', KEYS[1], 'blockedAt', now)
+end
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) + 86400000)
 return state
 `;
@@ -122,11 +133,11 @@ return 0
 `;
 
 const READ = `${LUA_NOW_MS}
-local fields = redis.call('HMGET', KEYS[1], 'state', 'openUntil', 'reason', 'consecutive')
+local fields = redis.call('HMGET', KEYS[1], 'state', 'openUntil', 'reason', 'consecutive', 'openedAt', 'blockedAt')
 local seen = redis.call('LRANGE', KEYS[2], 0, -1)
 local failures = 0
 for _, value in ipairs(seen) do if value == '1' then failures = failures + 1 end end
-return {fields[1] or 'closed', fields[2] or '0', fields[3] or '', fields[4] or '0', failures, #seen, now}
+return {fields[1] or 'closed', fields[2] or '0', fields[3] or '', fields[4] or '0', failures, #seen, now, fields[5] or '', fields[6] or ''}
 `;
 
 interface BreakerCommands {
@@ -138,7 +149,10 @@ interface BreakerCommands {
   breakerRecord(...args: Array<string | number>): Promise<[string, string]>;
   breakerTrip(key: string, cooldownMs: number, reason: string): Promise<BreakerStateName>;
   breakerReleaseProbe(key: string, token: string): Promise<0 | 1>;
-  breakerRead(key: string, outcomes: string): Promise<[string, string, string, string, number, number, number]>;
+  breakerRead(
+    key: string,
+    outcomes: string,
+  ): Promise<[string, string, string, string, number, number, number, string, string]>;
 }
 
 const BREAKER_SCRIPTS = {
@@ -218,15 +232,16 @@ export class FleetBreaker extends EventEmitter<{ transition: [Transition] }> {
   }
 
   async state(): Promise<BreakerState> {
-    const [state, openUntil, reason, consecutive, failures, seen, now] = await this.redis.breakerRead(
-      this.key,
-      this.outcomesKey,
-    );
+    const [state, openUntil, reason, consecutive, failures, seen, now, openedAt, blockedAt] =
+      await this.redis.breakerRead(this.key, this.outcomesKey);
     const until = Number(openUntil);
+    const notClosed = state !== 'closed';
     return {
       state: state as BreakerStateName,
       reason: reason || undefined,
       openUntil: state === 'open' && until > now ? until : undefined,
+      openedAt: notClosed && openedAt ? Number(openedAt) : undefined,
+      blockedAt: notClosed && blockedAt ? Number(blockedAt) : undefined,
       consecutiveFailures: Number(consecutive),
       failureRate: seen === 0 ? 0 : failures / seen,
       windowSize: seen,

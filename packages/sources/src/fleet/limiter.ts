@@ -182,6 +182,8 @@ export interface AcquireOptions {
   /** Give up (throw `LimiterWaitExceeded`) rather than wait longer than this in one go. */
   maxWaitMs?: number;
   signal?: AbortSignal;
+  /** Called each time the caller is told to wait in place (for fleet-wide wait counters). */
+  onWait?: (reason: DenialReason, waitMs: number) => void;
 }
 
 /** The next slot is further away than the caller is willing to wait. */
@@ -263,6 +265,7 @@ export class FleetLimiter {
       const [granted, waitMs, reason] = reply;
       if (granted === 1) return { id, release: () => this.release(id) };
       if (waitMs > maxWaitMs) throw new LimiterWaitExceeded(reason as DenialReason, waitMs);
+      options.onWait?.(reason as DenialReason, waitMs);
       // A little jitter so waiters woken together do not all hit Redis in the same millisecond.
       await sleep(waitMs + Math.floor(Math.random() * 3), undefined, { signal: options.signal });
     }

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { loadConfigOrExit } from '@matchflow/config';
+import { createDb, migrate } from '@matchflow/db';
+import { startAlertLoop, startScheduler } from '@matchflow/pipeline';
+import { assertNoEviction, createRedis, RedisEvictionPolicyError } from '@matchflow/queues';
+import { createLogger, wantsPrettyLogs } from '@matchflow/telemetry';
+
+/**
+ * The scheduler process: `matchflow-scheduler`. Keeps the BullMQ job schedulers equal to the
+ * configured schedules (docs/scheduling.md); workers handle the ticks. Run one or more replicas.
+ * It also evaluates the alerts (docs/alerts.md).
+ * SIGTERM/SIGINT stop it; the schedulers stay in Redis and keep ticking.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit({
+    env: process.env,
+    cwd: process.cwd(),
+    writeError: (text) => process.stderr.write(text),
+    exit: (code) => process.exit(code),
+  });
+  const logger = createLogger({
+    service: 'scheduler',
+    level: config.logLevel,
+    pretty: wantsPrettyLogs(config.env, process.stdout.isTTY),
+    base: { env: config.env },
+  });
+
+  const connection = createRedis(config.redis.url, 'client');
+  connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  try {
+    await assertNoEviction(connection);
+  } catch (error) {
+    logger.fatal({ err: error }, error instanceof RedisEvictionPolicyError ? 'refusing to start' : 'redis unavailable');
+    process.exit(1);
+  }
+
+  const database = await createDb(config);
+  await migrate(database);
+  const scheduler = await startScheduler({ config, db: database.db, logger, connection });
+  // Alerts are evaluated in every long-lived process; each transition is notified once.
+  const alerts = startAlertLoop({ db: database.db, redis: connection, config, logger });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await scheduler.stop();
+    await alerts.stop();
+    await database.close();
+    await connection.quit().catch(() => connection.disconnect());
+    logger.info('scheduler stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `matchflow-scheduler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

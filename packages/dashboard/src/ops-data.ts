@@ -1,0 +1,377 @@
+import type { Db } from '@matchflow/db';
+import {
+  type BreakerState,
+  type LimiterState,
+  readSourceStats,
+  type SourceStatsSnapshot,
+  sourceStatsKeys,
+} from '@matchflow/sources';
+import { type SQL, sql } from 'drizzle-orm';
+import type { DashboardConfig, DashboardResources } from './resources.js';
+
+/*
+ * What the ops page and /metrics show, read from shared state only (the ops zone and Redis):
+ * workers are other processes, so nothing here counts in memory. Small queries of our own over
+ * `ops.*`; times come back as epoch milliseconds so both drivers give the same values.
+ */
+
+/** The stages of a run in the order they happen; others (rebuild's `normalise`) sort after. */
+export const STAGE_ORDER = ['discover', 'normalise', 'ingest', 'ratings', 'build', 'publish'] as const;
+
+export interface StageSpan {
+  stage: string;
+  /** Stage rows: one per job (ingest: one per match). */
+  jobs: number;
+  ok: number;
+  failed: number;
+  running: number;
+  /** First start and last finish over the stage's rows (ms since epoch); finish null while any runs. */
+  startedMs: number;
+  finishedMs: number | null;
+  /** Sum of the rows' durations (ingest jobs run in parallel: not wall time). */
+  totalMs: number;
+  maxMs: number;
+  /** Upstream requests the stage's rows counted. */
+  requests: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  trigger: string;
+  competitionId: string | undefined;
+  season: string | undefined;
+  status: string;
+  failedStage: string | null;
+  error: string | null;
+  startedMs: number;
+  finishedMs: number | null;
+  counters: Record<string, unknown>;
+  stages: StageSpan[];
+}
+
+export interface Freshness {
+  competitionId: string;
+  /** When its last run that fetched (not a rebuild) ended ok or partial; null: never. */
+  lastSuccessMs: number | null;
+  ageSeconds: number | null;
+  maxAgeSeconds: number;
+  fresh: boolean;
+}
+
+export interface LatestSnapshot {
+  version: string;
+  runId: string;
+  createdMs: number;
+  latestSinceMs: number | null;
+  contentHash: string;
+  rowCounts: Record<string, number>;
+  qualityScore: number;
+  quality: { checks?: number; passed?: number; warned?: number; failed?: number } | undefined;
+}
+
+export interface QualityIssue {
+  check: string;
+  scope: string;
+  severity: string;
+  status: string;
+  observed: number;
+  threshold: number;
+}
+
+export interface RunQuality {
+  runId: string;
+  checkedMs: number;
+  pass: number;
+  warn: number;
+  fail: number;
+  /** The checks that did not pass, failures first. */
+  issues: QualityIssue[];
+}
+
+export interface SourceState {
+  name: string;
+  kind: string;
+  rateLimit: { requestsPerInterval: number; intervalMs: number; maxConcurrent: number };
+  breaker: BreakerState | undefined;
+  limiter: LimiterState | undefined;
+  stats: SourceStatsSnapshot | undefined;
+  /** Why the Redis state could not be read. */
+  error: string | undefined;
+}
+
+async function rows<Row>(db: Db, query: SQL): Promise<Row[]> {
+  const result: unknown = await db.execute(query);
+  // postgres.js returns an array of rows; PGlite returns `{ rows }`.
+  return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows;
+}
+
+const num = (value: unknown): number => Number(value ?? 0);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+
+/** The newest runs with their stages folded per stage (ingest: hundreds of rows, one span). */
+export async function recentRuns(db: Db, limit = 20): Promise<RunSummary[]> {
+  const runs = await rows<Record<string, unknown>>(
+    db,
+    sql`SELECT run_id, trigger, scope, status, failed_stage, error, counters,
+          extract(epoch FROM started_at)::float8 * 1000 AS started_ms,
+          extract(epoch FROM finished_at)::float8 * 1000 AS finished_ms
+        FROM ops.pipeline_runs ORDER BY started_at DESC, run_id DESC LIMIT ${limit}`,
+  );
+  if (runs.length === 0) return [];
+  const ids = runs.map((run) => String(run.run_id));
+  const stageRows = await rows<Record<string, unknown>>(
+    db,
+    sql`SELECT run_id, stage, count(*)::int AS jobs,
+          count(*) FILTER (WHERE status IN ('ok', 'partial', 'skipped'))::int AS ok,
+          count(*) FILTER (WHERE status = 'failed')::int AS failed,
+          count(*) FILTER (WHERE status = 'running')::int AS running,
+          extract(epoch FROM min(started_at))::float8 * 1000 AS started_ms,
+          CASE WHEN bool_or(finished_at IS NULL) THEN NULL
+               ELSE extract(epoch FROM max(finished_at))::float8 * 1000 END AS finished_ms,
+          coalesce(sum(duration_ms), 0)::float8 AS total_ms,
+          coalesce(max(duration_ms), 0)::float8 AS max_ms,
+          coalesce(sum(CASE WHEN jsonb_typeof(counters->'requests') = 'number'
+                            THEN (counters->>'requests')::float8 ELSE 0 END), 0)::float8 AS requests
+        FROM ops.stage_runs
+        WHERE run_id IN (${sql.join(
+          ids.map((id) => sql`${id}`),
+          sql`, `,
+        )})
+        GROUP BY run_id, stage`,
+  );
+  const byRun = new Map<string, StageSpan[]>();
+  for (const row of stageRows) {
+    const list = byRun.get(String(row.run_id)) ?? [];
+    list.push({
+      stage: String(row.stage),
+      jobs: num(row.jobs),
+      ok: num(row.ok),
+      failed: num(row.failed),
+      running: num(row.running),
+      startedMs: num(row.started_ms),
+      finishedMs: numOrNull(row.finished_ms),
+      totalMs: num(row.total_ms),
+      maxMs: num(row.max_ms),
+      requests: num(row.requests),
+    });
+    byRun.set(String(row.run_id), list);
+  }
+  return runs.map((run) => {
+    const scope = (typeof run.scope === 'object' && run.scope !== null ? run.scope : {}) as Record<string, unknown>;
+    const stages = byRun.get(String(run.run_id)) ?? [];
+    stages.sort((a, b) => stageRank(a.stage) - stageRank(b.stage) || a.startedMs - b.startedMs);
+    return {
+      runId: String(run.run_id),
+      trigger: String(run.trigger),
+      competitionId: text(scope.competitionId),
+      season: text(scope.season),
+      status: String(run.status),
+      failedStage: text(run.failed_stage) ?? null,
+      error: text(run.error) ?? null,
+      startedMs: num(run.started_ms),
+      finishedMs: numOrNull(run.finished_ms),
+      counters: (typeof run.counters === 'object' && run.counters !== null ? run.counters : {}) as Record<
+        string,
+        unknown
+      >,
+      stages,
+    };
+  });
+}
+
+function stageRank(stage: string): number {
+  const index = (STAGE_ORDER as readonly string[]).indexOf(stage);
+  return index === -1 ? STAGE_ORDER.length : index;
+}
+
+/**
+ * Per tracked competition: age of its last run that fetched from the upstream (not a rebuild)
+ * and ended ok or partial, against `quality.freshnessMaxAgeHours` (the freshness check's rule).
+ */
+export async function freshness(db: Db, config: Pick<DashboardConfig, 'competitions' | 'quality'>, nowMs: number) {
+  const found = await rows<{ competition: string; finished_ms: unknown }>(
+    db,
+    sql`SELECT scope->>'competitionId' AS competition, extract(epoch FROM max(finished_at))::float8 * 1000 AS finished_ms
+        FROM ops.pipeline_runs
+        WHERE status IN ('ok', 'partial') AND trigger <> 'rebuild'
+        GROUP BY 1`,
+  );
+  const last = new Map(found.map((row) => [row.competition, numOrNull(row.finished_ms)]));
+  const maxAgeSeconds = config.quality.freshnessMaxAgeHours * 3_600;
+  return config.competitions.map((competition): Freshness => {
+    const lastSuccessMs = last.get(competition.id) ?? null;
+    const ageSeconds = lastSuccessMs === null ? null : Math.max(0, (nowMs - lastSuccessMs) / 1000);
+    return {
+      competitionId: competition.id,
+      lastSuccessMs,
+      ageSeconds,
+      maxAgeSeconds,
+      fresh: ageSeconds !== null && ageSeconds <= maxAgeSeconds,
+    };
+  });
+}
+
+/** The snapshot `latest` names, from `ops.snapshots`; undefined before the first publish. */
+export async function latestSnapshot(db: Db): Promise<LatestSnapshot | undefined> {
+  const [row] = await rows<Record<string, unknown>>(
+    db,
+    sql`SELECT version, run_id, content_hash, row_counts, quality_score, manifest->'quality' AS quality,
+          extract(epoch FROM created_at)::float8 * 1000 AS created_ms,
+          extract(epoch FROM latest_since)::float8 * 1000 AS latest_since_ms
+        FROM ops.snapshots WHERE latest LIMIT 1`,
+  );
+  if (!row) return undefined;
+  const counts = (typeof row.row_counts === 'object' && row.row_counts !== null ? row.row_counts : {}) as Record<
+    string,
+    unknown
+  >;
+  return {
+    version: String(row.version),
+    runId: String(row.run_id),
+    createdMs: num(row.created_ms),
+    latestSinceMs: numOrNull(row.latest_since_ms),
+    contentHash: String(row.content_hash),
+    rowCounts: Object.fromEntries(Object.entries(counts).map(([table, value]) => [table, num(value)])),
+    qualityScore: num(row.quality_score),
+    quality: (typeof row.quality === 'object' && row.quality !== null ? row.quality : undefined) as
+      | LatestSnapshot['quality']
+      | undefined,
+  };
+}
+
+/** The quality results of the newest run that recorded any: counts and what did not pass. */
+export async function lastRunQuality(db: Db): Promise<RunQuality | undefined> {
+  const [latest] = await rows<{ run_id: string; checked_ms: unknown }>(
+    db,
+    sql`SELECT run_id, extract(epoch FROM max(checked_at))::float8 * 1000 AS checked_ms
+        FROM ops.quality_results GROUP BY run_id ORDER BY max(checked_at) DESC, run_id DESC LIMIT 1`,
+  );
+  if (!latest) return undefined;
+  const results = await rows<Record<string, unknown>>(
+    db,
+    sql`SELECT "check", scope, severity, status, observed, threshold FROM ops.quality_results
+        WHERE run_id = ${latest.run_id}
+        ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, "check", scope`,
+  );
+  const count = (status: string) => results.filter((row) => row.status === status).length;
+  return {
+    runId: latest.run_id,
+    checkedMs: num(latest.checked_ms),
+    pass: count('pass'),
+    warn: count('warn'),
+    fail: count('fail'),
+    issues: results
+      .filter((row) => row.status !== 'pass')
+      .map((row) => ({
+        check: String(row.check),
+        scope: String(row.scope),
+        severity: String(row.severity),
+        status: String(row.status),
+        observed: num(row.observed),
+        threshold: num(row.threshold),
+      })),
+  };
+}
+
+/** Runs in `ops.pipeline_runs` by status. */
+export async function runCounts(db: Db): Promise<Record<string, number>> {
+  const found = await rows<{ status: string; runs: unknown }>(
+    db,
+    sql`SELECT status, count(*)::int AS runs FROM ops.pipeline_runs GROUP BY status`,
+  );
+  const counts: Record<string, number> = { running: 0, ok: 0, partial: 0, failed: 0 };
+  for (const row of found) counts[row.status] = num(row.runs);
+  return counts;
+}
+
+/** One finished stage row, for the duration histogram. */
+export interface FinishedStage {
+  key: string;
+  stage: string;
+  durationMs: number;
+  finishedMs: number;
+}
+
+/** Stage rows finished at or after `sinceMs`, oldest first, at most `limit`. */
+export async function stagesFinishedSince(db: Db, sinceMs: number, limit: number): Promise<FinishedStage[]> {
+  const found = await rows<Record<string, unknown>>(
+    db,
+    sql`SELECT run_id, stage, scope_key, attempt, duration_ms,
+          extract(epoch FROM finished_at)::float8 * 1000 AS finished_ms
+        FROM ops.stage_runs
+        WHERE finished_at >= to_timestamp(${sinceMs / 1000}) AND duration_ms IS NOT NULL
+        ORDER BY finished_at, run_id, stage, scope_key LIMIT ${limit}`,
+  );
+  return found.map((row) => ({
+    key: `${String(row.run_id)}|${String(row.stage)}|${String(row.scope_key)}|${String(row.attempt)}`,
+    stage: String(row.stage),
+    durationMs: num(row.duration_ms),
+    finishedMs: num(row.finished_ms),
+  }));
+}
+
+/** Breaker, limiter and counters of every configured source, from Redis. */
+export async function sourceStates(resources: DashboardResources, prefix: string): Promise<SourceState[]> {
+  return Promise.all(
+    resources.sources().map(async (source): Promise<SourceState> => {
+      const base = {
+        name: source.name,
+        kind: source.kind,
+        rateLimit: {
+          requestsPerInterval: source.rateLimit.requestsPerInterval,
+          intervalMs: source.rateLimit.intervalMs,
+          maxConcurrent: source.rateLimit.maxConcurrent,
+        },
+      };
+      try {
+        const [breaker, limiter, stats] = await Promise.all([
+          source.breaker.state(),
+          source.limiter.state(),
+          readSourceStats(resources.redis(), sourceStatsKeys(prefix, source.name)),
+        ]);
+        return { ...base, breaker, limiter, stats, error: undefined };
+      } catch (error) {
+        return {
+          ...base,
+          breaker: undefined,
+          limiter: undefined,
+          stats: undefined,
+          error: error instanceof Error ? error.message : String(error),
+        };
+      }
+    }),
+  );
+}
+
+/** The job states counted per queue. */
+export const QUEUE_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
+
+export interface QueueDepth {
+  queue: string;
+  paused: boolean;
+  counts: Record<(typeof QUEUE_STATES)[number], number>;
+}
+
+/** Jobs per state of every pipeline queue. */
+export async function queueDepths(resources: DashboardResources): Promise<QueueDepth[]> {
+  return Promise.all(
+    resources.queues().map(async (queue) => {
+      const [counts, paused] = await Promise.all([queue.getJobCounts(...QUEUE_STATES), queue.isPaused()]);
+      return {
+        queue: queue.name,
+        paused,
+        counts: Object.fromEntries(QUEUE_STATES.map((state) => [state, num(counts[state])])) as QueueDepth['counts'],
+      };
+    }),
+  );
+}

@@ -1,0 +1,150 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Config, loadConfig } from '@matchflow/config';
+import { createDashboardServer, type DashboardServer } from '@matchflow/dashboard';
+import { ops } from '@matchflow/db';
+import { createTestDatabase, type TestDatabase } from '@matchflow/db/testing';
+import { Fleet, triggerRun } from '@matchflow/pipeline';
+import { type ReplayServer, startReplay } from '@matchflow/replay';
+import { createLogger } from '@matchflow/telemetry';
+import { testRedis } from '@matchflow/testing';
+import { eq } from 'drizzle-orm';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/*
+ * The dashboard in a real browser (Debian's chromium driven by playwright-core) after a real run:
+ * the fleet over the replay's cup, then the ops page and Bull Board. Screenshots go to
+ * test-artifacts/ for a person to look at. Without chromium (`apt-get install chromium`; CI
+ * installs it) the test is skipped with a notice.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const QUEUE_NAMES = ['discover', 'ingest', 'ratings', 'build', 'maintenance'];
+const serverUrl = process.env.TEST_DATABASE_URL;
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+if (!haveChromium) {
+  process.stderr.write(
+    `\n[dashboard-browser] SKIPPED: no chromium at ${CHROMIUM}. Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.\n\n`,
+  );
+}
+
+describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
+  const redis = testRedis(undefined, 'dashboard-browser');
+  const publishDir = mkdtempSync(path.join(tmpdir(), 'matchflow-dashboard-browser-'));
+  let replay: ReplayServer;
+  let database: TestDatabase;
+  let fleet: Fleet;
+  let dashboard: DashboardServer;
+  let browser: Browser;
+  let runId: string;
+
+  beforeAll(async () => {
+    replay = await startReplay({ port: 0, seed: 7 });
+    const config: Config = loadConfig(
+      {},
+      JSON.stringify({
+        redis: { prefix: redis.prefix },
+        publishDir,
+        sources: {
+          sofascore: {
+            kind: 'sofascore',
+            baseUrl: replay.apiUrl,
+            rateLimit: { requestsPerInterval: 2000, intervalMs: 1000, maxConcurrent: 16 },
+          },
+        },
+        ratingPools: { football: {} },
+        competitions: [
+          { id: 'demo-cup', source: 'sofascore', competition: 1002, seasons: [50011], ratingPool: 'football' },
+        ],
+        workers: { shutdownTimeoutMs: 5000 },
+      }),
+    );
+    database = await createTestDatabase(serverUrl ? 'postgres' : 'pglite', { serverUrl, label: 'dashboard_browser' });
+    fleet = Fleet.start({ config, db: database.db, logger });
+    const started = await triggerRun(
+      { db: database.db, producer: fleet.producer, config },
+      { competitionId: 'demo-cup', season: '50011', mode: 'full', trigger: 'cli' },
+    );
+    if (started.outcome !== 'started') throw new Error('run not started');
+    runId = started.runId;
+    await vi.waitFor(
+      async () => {
+        const [run] = await database.db.select().from(ops.pipelineRuns).where(eq(ops.pipelineRuns.runId, runId));
+        expect(run?.status).toBe('ok');
+      },
+      { timeout: 120_000, interval: 250 },
+    );
+    dashboard = await createDashboardServer({ config, db: database.db, logger, port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox'] });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+    await fleet?.stop(5_000);
+    await database?.dispose();
+    await replay?.close();
+    await redis.cleanup();
+    rmSync(publishDir, { recursive: true, force: true });
+  });
+
+  it('shows the run on the ops page, on a desktop and on a phone', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const response = await page.goto(`${dashboard.url}/`);
+      expect(response?.status()).toBe(200);
+      const run = page.locator(`li.run[id="${runId}"]`);
+      await run.waitFor({ state: 'visible' });
+      expect(await run.locator('.run-id').innerText()).toBe(runId);
+      expect(await run.locator('.badge').first().innerText()).toBe('ok');
+      expect(await run.locator('.stage-name').allInnerTexts()).toEqual(
+        expect.arrayContaining(['discover', 'ratings', 'build', 'publish']),
+      );
+      await expect.poll(() => page.locator('#snapshot code').first().innerText()).toMatch(/^\d{8}T/);
+      // The workers counted their upstream answers in Redis; the page (and /metrics) read them.
+      expect(await page.locator('#sources tbody tr').first().innerText()).toMatch(/200: \d+/);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ops-page.png'), fullPage: true });
+
+      // Usable on a phone: nothing wider than the screen but the tables' own scroll boxes.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await run.waitFor({ state: 'visible' });
+      // A string, so this file needs no DOM types.
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect(overflow).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ops-page-phone.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('exports the run in /metrics', async () => {
+    const text = await (await fetch(`${dashboard.url}/metrics`)).text();
+    expect(text).toMatch(/^matchflow_upstream_requests_total\{source="sofascore",status="200"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^matchflow_runs\{status="ok"\} 1$/m);
+    expect(text).toMatch(/^matchflow_job_duration_seconds_count\{queue="ingest",stage="ingest"\} 15$/m);
+    expect(text).toMatch(/^matchflow_freshness_age_seconds\{competition="demo-cup"\} \d/m);
+  });
+
+  it('serves Bull Board with every pipeline queue', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      // The board links a web font from Google; the sandbox may have no internet, so do not wait for it.
+      await page.route(/fonts\.(googleapis|gstatic)\.com/, (route) => route.abort());
+      const response = await page.goto(`${dashboard.url}/queues`, { waitUntil: 'domcontentloaded' });
+      expect(response?.status()).toBe(200);
+      for (const name of QUEUE_NAMES) {
+        await page.getByRole('link', { name, exact: true }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'bull-board.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+});
