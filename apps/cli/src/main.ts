@@ -35,6 +35,10 @@ const OPTIONS = {
   participant: { type: 'string' },
   'grace-ms': { type: 'string' },
   state: { type: 'string' },
+  seasons: { type: 'string' },
+  from: { type: 'string' },
+  matches: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 type OptionName = Exclude<keyof typeof OPTIONS, 'help'>;
@@ -112,6 +116,35 @@ const COMMANDS: readonly Command[] = [
         wait: values.wait ?? false,
       };
       return runCommand(await config(), options, io.out);
+    },
+  },
+  {
+    name: 'backfill',
+    synopsis:
+      'backfill --competition ID (--season ID | --seasons A,B | --from DATE --to DATE | --matches ID,..) [--source S] [--dry-run] [--wait] [--json]',
+    summary:
+      "load a competition's history behind the schedule: one run per season at backfill priority,\nskipping what core already holds (re-running resumes); --dry-run only counts (docs/backfill.md)",
+    details: [
+      '  --competition ID   a configured competition id',
+      '  --source S         its source (optional; must be the configured one)',
+      '  --season ID        one tracked upstream season',
+      '  --seasons A,B      several tracked seasons (default with --from/--to or --matches: all tracked)',
+      '  --from DATE        only matches starting at or after DATE (YYYY-MM-DD is 00:00 UTC, or ISO 8601 with offset)',
+      '  --to DATE          only matches starting before the end of DATE (a YYYY-MM-DD day is included)',
+      '  --matches ID,..    only these upstream match ids',
+      '  --dry-run          list each season and count what would be ingested and what is done; enqueue nothing',
+      '  --wait             follow the runs to the end (progress bar on a terminal); exit 1 unless all end ok',
+      JSON_FLAG,
+      '',
+      'Needs DATABASE_URL (workers in other processes do the work), except --dry-run.',
+      'exit codes: 0 ok, 1 failure (or a run not ok with --wait), 2 usage.',
+    ].join('\n'),
+    options: ['competition', 'source', 'season', 'seasons', 'from', 'to', 'matches', 'dry-run', 'wait', 'json'],
+    run: async ({ config, values, io }) => {
+      const { backfillCommand, parseBackfillOptions } = await import('./commands/backfill.js');
+      // The command line is checked before the configuration is loaded.
+      const options = parseBackfillOptions(values);
+      return backfillCommand(await config(), options, io);
     },
   },
   {

@@ -7,6 +7,16 @@ export {
 } from './alerts/evaluate-alerts.js';
 export { ALERT_KINDS, type AlertConfig, type AlertKind, type Problem } from './alerts/problems.js';
 export { computeStandings, type StandingsMatch, type StandingsOptions, type StandingsRow } from './build/standings.js';
+export {
+  type BackfillPlan,
+  type BackfillPreview,
+  type BackfillRequest,
+  BackfillScopeError,
+  type BackfillStart,
+  planBackfill,
+  previewBackfill,
+  startBackfill,
+} from './fleet/backfill.js';
 export { isFinalFailure, toBullmqError } from './fleet/error-mapping.js';
 export { FLEET_QUEUES, Fleet, type FleetOptions } from './fleet/fleet.js';
 export { type RunRequest, type RunStart, triggerRun } from './fleet/trigger.js';

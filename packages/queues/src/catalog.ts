@@ -53,12 +53,26 @@ const Scope = {
   season: upstreamScopeId,
 };
 
-export const DiscoverJob = z.strictObject({
-  ...Scope,
-  /** `changed`: only new or changed matches; `full`: every match of the season. */
-  mode: z.enum(['changed', 'full']),
-  trigger: Trigger,
-});
+/** Most matches one discover job may name (`matchflow backfill --matches`): payloads stay small. */
+export const MAX_SELECTED_MATCHES = 10_000;
+
+export const DiscoverJob = z
+  .strictObject({
+    ...Scope,
+    /** `changed`: only new or changed matches; `full`: every match of the season. */
+    mode: z.enum(['changed', 'full']),
+    trigger: Trigger,
+    /** Only these upstream match ids of the season (a backfill's `--matches`). */
+    matches: z.array(upstreamId).min(1).max(MAX_SELECTED_MATCHES).optional(),
+    /** Only matches starting at or after this time (ISO 8601 UTC; a backfill's `--from`). */
+    from: z.iso.datetime().optional(),
+    /** Only matches starting before this time (ISO 8601 UTC, exclusive; a backfill's `--to`). */
+    to: z.iso.datetime().optional(),
+  })
+  .refine((job) => job.from === undefined || job.to === undefined || Date.parse(job.from) < Date.parse(job.to), {
+    message: 'from must be before to',
+    path: ['to'],
+  });
 export type DiscoverJob = z.output<typeof DiscoverJob>;
 
 export const IngestJob = z.strictObject({

@@ -4,6 +4,7 @@ export {
   IngestJob,
   JOBS,
   jobIds,
+  MAX_SELECTED_MATCHES,
   MaintenanceJob,
   MaintenanceTask,
   newRunId,

@@ -87,6 +87,50 @@ describe('Producer', () => {
     await producer.queues.discover.drain();
   });
 
+  it('takes a backfill discover with a match or time filter at backfill priority, and rejects a bad filter', async () => {
+    const backfill = { ...scope(), mode: 'changed', trigger: 'backfill' } as const;
+    await expect(producer.enqueueDiscover({ ...backfill, matches: [] })).rejects.toThrow(/matches: /);
+    await expect(producer.enqueueDiscover({ ...backfill, matches: ['12:3'] })).rejects.toThrow(/matches\.0: /);
+    await expect(producer.enqueueDiscover({ ...backfill, from: '2024-02-01' })).rejects.toThrow(/from: /);
+    await expect(
+      producer.enqueueDiscover({ ...backfill, from: '2024-02-01T00:00:00.000Z', to: '2024-01-01T00:00:00.000Z' }),
+    ).rejects.toThrow(/to: from must be before to/);
+    const { job, added } = await producer.enqueueDiscover({
+      ...backfill,
+      from: '2024-01-01T00:00:00.000Z',
+      to: '2024-02-01T00:00:00.000Z',
+    });
+    expect(added).toBe(true);
+    expect(job.id).toBe(jobIds.discover(backfill));
+    expect(job.opts.priority).toBe(BACKFILL_PRIORITY);
+    expect(job.data).toMatchObject({ from: '2024-01-01T00:00:00.000Z', to: '2024-02-01T00:00:00.000Z' });
+    const scheduled = await producer.enqueueDiscover({
+      ...scope(),
+      season: '99',
+      mode: 'changed',
+      trigger: 'schedule',
+    });
+    expect(scheduled.job.opts.priority ?? 0).toBe(0);
+    await producer.queues.discover.obliterate({ force: true });
+  });
+
+  it('puts every job of a backfill run flow behind scheduled work: build, ratings and ingests', async () => {
+    const runId = newRunId();
+    const { buildJobId } = await producer.addRunFlow(runFlow(runId, ['21'], 'backfill'));
+    const build = await producer.queues.build.getJob(buildJobId);
+    const ratings = await producer.queues.ratings.getJob(jobIds.ratings({ pool: 'football', runId }));
+    expect(build?.opts.priority).toBe(BACKFILL_PRIORITY);
+    expect(ratings?.opts.priority).toBe(BACKFILL_PRIORITY);
+    const scheduledRun = newRunId();
+    await producer.addRunFlow(runFlow(scheduledRun, ['22'], 'schedule'));
+    const ingest = await producer.queues.ingest.getJob(
+      jobIds.ingest({ source: 'sofascore', match: '22', runId: scheduledRun }),
+    );
+    expect(ingest?.opts.priority ?? 0).toBe(0);
+    for (const queue of ['ingest', 'ratings', 'build'] as const)
+      await producer.queues[queue].obliterate({ force: true });
+  });
+
   it('builds build <- ratings <- ingest x N, and re-adding the same run changes nothing', async () => {
     const runId = newRunId();
     const flow = runFlow(runId, ['11', '12', '13'], 'backfill');

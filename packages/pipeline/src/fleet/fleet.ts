@@ -168,7 +168,13 @@ export class Fleet {
     // A file-based source has no listing to page through: the season is one file.
     if (config.sources[data.source]?.kind === 'openfootball') return this.discoverSeasonFile(job, data, log);
     const found = await discoverSeason({ db, fetcher: this.fetcher(data.source), config, logger: log }, data);
-    const counters = { scanned: found.scanned, selected: found.matches.length, requests: found.requests };
+    const counters = {
+      scanned: found.scanned,
+      ...(found.inScope === found.scanned ? {} : { inScope: found.inScope }),
+      done: found.done,
+      selected: found.matches.length,
+      requests: found.requests,
+    };
     if (found.matches.length === 0) {
       await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
       await closeRun(db, data.runId, { status: 'ok', counters: { matches: 0 } });

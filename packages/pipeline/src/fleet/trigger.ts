@@ -8,6 +8,11 @@ export interface RunRequest {
   season: string;
   mode: 'changed' | 'full';
   trigger: Trigger;
+  /** Only these upstream match ids of the season (a backfill's `--matches`). */
+  matches?: string[];
+  /** Only matches starting at or after `from` and before `to` (a backfill's `--from`/`--to`). */
+  from?: Date;
+  to?: Date;
 }
 
 export type RunStart = { outcome: 'started'; runId: string } | { outcome: 'skipped'; runningRunId: string | undefined };
@@ -45,6 +50,9 @@ export async function triggerRun(
     runId,
     mode: request.mode,
     trigger: request.trigger,
+    ...(request.matches ? { matches: request.matches } : {}),
+    ...(request.from ? { from: request.from.toISOString() } : {}),
+    ...(request.to ? { to: request.to.toISOString() } : {}),
   });
   if (!added) {
     // Another run's discover for this scope is already queued: this one never did anything.

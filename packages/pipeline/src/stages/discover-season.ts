@@ -19,6 +19,11 @@ export interface DiscoverDeps {
   fetcher: Fetcher;
   config: Pick<Config, 'sources'>;
   logger: Logger;
+  /**
+   * Keep the listing pages in raw (default true). A dry run (`matchflow backfill --dry-run`)
+   * only looks: it writes nothing.
+   */
+  keepRaw?: boolean;
 }
 
 export interface DiscoverResult {
@@ -26,6 +31,10 @@ export interface DiscoverResult {
   matches: string[];
   /** Matches listed by the upstream for the season. */
   scanned: number;
+  /** Listed matches the job's `matches` / `from`-`to` filter keeps (all of them without a filter). */
+  inScope: number;
+  /** In scope but left out because core already holds them as listed (`changed` mode): done. */
+  done: number;
   requests: number;
 }
 
@@ -66,19 +75,20 @@ export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Prom
         throw error;
       }
       const { batch, hasNextPage, rejected } = mapSofascoreEventsPageTolerant(payload.body, job.source);
-      await storePayload(deps.db, {
-        source: job.source,
-        endpoint: SOFASCORE_ENDPOINTS.events,
-        key: `${job.competition}.${job.season}.${direction}.${page}`,
-        fetchedAt: payload.fetchedAt,
-        httpStatus: payload.status,
-        text: payload.text,
-        body: payload.body,
-        runId: job.runId,
-        ...(rejected.length > 0
-          ? { contractError: rejected.flatMap((reject) => reject.violation.problems).join('; ') }
-          : {}),
-      });
+      if (deps.keepRaw !== false)
+        await storePayload(deps.db, {
+          source: job.source,
+          endpoint: SOFASCORE_ENDPOINTS.events,
+          key: `${job.competition}.${job.season}.${direction}.${page}`,
+          fetchedAt: payload.fetchedAt,
+          httpStatus: payload.status,
+          text: payload.text,
+          body: payload.body,
+          runId: job.runId,
+          ...(rejected.length > 0
+            ? { contractError: rejected.flatMap((reject) => reject.violation.problems).join('; ') }
+            : {}),
+        });
       for (const reject of rejected) {
         deps.logger.warn(
           {
@@ -101,14 +111,26 @@ export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Prom
     (a, b) => a.startTime.getTime() - b.startTime.getTime() || a.sourceId.localeCompare(b.sourceId),
   );
   const scanned = ordered.length + unreadable.size;
+  // A backfill's filter: named matches, or a start-time range. An event the listing could not
+  // read has no trustworthy start time: only a `matches` filter naming it keeps it.
+  const named = job.matches ? new Set(job.matches) : undefined;
+  const from = job.from ? Date.parse(job.from) : Number.NEGATIVE_INFINITY;
+  const to = job.to ? Date.parse(job.to) : Number.POSITIVE_INFINITY;
+  const ranged = job.from !== undefined || job.to !== undefined;
+  const candidates = ordered.filter(
+    (match) =>
+      (!named || named.has(match.sourceId)) && match.startTime.getTime() >= from && match.startTime.getTime() < to,
+  );
+  const unreadableInScope = [...unreadable].filter((id) => (named ? named.has(id) : !ranged));
+  const inScope = candidates.length + unreadableInScope.length;
   let selected: string[];
   if (job.mode === 'full') {
-    selected = [...ordered.map((match) => match.sourceId), ...unreadable];
+    selected = [...candidates.map((match) => match.sourceId), ...unreadableInScope];
   } else {
-    const ids = ordered.map((match) => coreIds.match(job.source, match.sourceId));
+    const ids = candidates.map((match) => coreIds.match(job.source, match.sourceId));
     const rows = ids.length === 0 ? [] : await deps.db.select().from(core.matches).where(inArray(core.matches.id, ids));
     const known = new Map(rows.map((row) => [row.id, row]));
-    const changed = ordered.filter((match) => {
+    const changed = candidates.filter((match) => {
       const row = known.get(coreIds.match(job.source, match.sourceId));
       if (!row) return true;
       return (
@@ -119,11 +141,12 @@ export async function discoverSeason(deps: DiscoverDeps, job: DiscoverJob): Prom
         (row.sourceChangedAt?.getTime() ?? null) !== (match.sourceChangedAt?.getTime() ?? null)
       );
     });
-    selected = [...changed.map((match) => match.sourceId), ...unreadable];
+    selected = [...changed.map((match) => match.sourceId), ...unreadableInScope];
   }
+  const done = inScope - selected.length;
   deps.logger.info(
-    { competition: job.competitionId, season: job.season, scanned, selected: selected.length, requests },
+    { competition: job.competitionId, season: job.season, scanned, inScope, done, selected: selected.length, requests },
     'season discovered',
   );
-  return { matches: selected, scanned, requests };
+  return { matches: selected, scanned, inScope, done, requests };
 }
