@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfigOrExit } from '@matchflow/config';
 import { createDashboardServer } from '@matchflow/dashboard';
-import { createLogger, wantsPrettyLogs } from '@matchflow/telemetry';
+import { processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * The dashboard process: `matchflow-dashboard`. Serves @matchflow/dashboard (the ops page, Bull
@@ -15,29 +15,14 @@ async function main(): Promise<void> {
     writeError: (text) => process.stderr.write(text),
     exit: (code) => process.exit(code),
   });
-  const logger = createLogger({
-    service: 'dashboard',
-    level: config.logLevel,
-    pretty: wantsPrettyLogs(config.env, process.stdout.isTTY),
-    base: { env: config.env },
-  });
+  const logger = processLogger(config, 'dashboard');
   const server = await createDashboardServer({ config, logger });
   logger.info(
     { url: server.url, publishDir: config.publishDir, auth: server.authRequired, readOnly: config.dashboard.readOnly },
     'dashboard listening',
   );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    await server.close();
-    logger.info('dashboard stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  stopOnSignals(logger, 'dashboard', () => server.close());
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@ import { loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
 import { startAlertLoop, startScheduler } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, RedisEvictionPolicyError } from '@matchflow/queues';
-import { createLogger, wantsPrettyLogs } from '@matchflow/telemetry';
+import { processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * The scheduler process: `matchflow-scheduler`. Keeps the BullMQ job schedulers equal to the
@@ -18,12 +18,7 @@ async function main(): Promise<void> {
     writeError: (text) => process.stderr.write(text),
     exit: (code) => process.exit(code),
   });
-  const logger = createLogger({
-    service: 'scheduler',
-    level: config.logLevel,
-    pretty: wantsPrettyLogs(config.env, process.stdout.isTTY),
-    base: { env: config.env },
-  });
+  const logger = processLogger(config, 'scheduler');
 
   const connection = createRedis(config.redis.url, 'client');
   connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
@@ -40,20 +35,12 @@ async function main(): Promise<void> {
   // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alerts = startAlertLoop({ db: database.db, redis: connection, config, logger });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
+  stopOnSignals(logger, 'scheduler', async () => {
     await scheduler.stop();
     await alerts.stop();
     await database.close();
     await connection.quit().catch(() => connection.disconnect());
-    logger.info('scheduler stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
 main().catch((error: unknown) => {

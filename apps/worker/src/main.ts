@@ -4,7 +4,7 @@ import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
 import { FLEET_QUEUES, Fleet, startAlertLoop } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, type QueueName, RedisEvictionPolicyError } from '@matchflow/queues';
-import { createLogger, wantsPrettyLogs } from '@matchflow/telemetry';
+import { processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * A worker process: `matchflow-worker [--queues ingest,build]` (default: every queue, the
@@ -27,12 +27,7 @@ async function main(): Promise<void> {
     writeError: (text) => process.stderr.write(text),
     exit: (code) => process.exit(code),
   });
-  const logger = createLogger({
-    service: 'worker',
-    level: config.logLevel,
-    pretty: wantsPrettyLogs(config.env, process.stdout.isTTY),
-    base: { env: config.env },
-  });
+  const logger = processLogger(config, 'worker');
 
   const probe = createRedis(config.redis.url, 'client');
   try {
@@ -53,20 +48,13 @@ async function main(): Promise<void> {
   const alerts = startAlertLoop({ db: database.db, redis: alertsRedis, config, logger });
   logger.info({ queues, concurrency: config.workers.concurrency, database: database.location }, 'worker started');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, timeoutMs: config.workers.shutdownTimeoutMs }, 'stopping: finishing jobs in flight');
+  stopOnSignals(logger, 'worker', async () => {
+    logger.info({ timeoutMs: config.workers.shutdownTimeoutMs }, 'finishing jobs in flight');
     await fleet.stop();
     await alerts.stop();
     alertsRedis.disconnect();
     await database.close();
-    logger.info('worker stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
 main().catch((error: unknown) => {

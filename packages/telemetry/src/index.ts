@@ -20,3 +20,4 @@ export {
   redactionPaths,
   wantsPrettyLogs,
 } from './logger.js';
+export { processLogger, stopOnSignals } from './process.js';
