@@ -12,7 +12,6 @@ import {
   SOFASCORE_PATHS,
   SourceClient,
   UpstreamBlocked,
-  UpstreamPaused,
   UpstreamRateLimited,
   UpstreamUnavailable,
 } from '@matchflow/sources';
@@ -205,9 +204,13 @@ describe('SourceClient against the replay', () => {
     const breaker = { consecutiveFailures: 3, cooldownMs: 400 };
     const [first, second] = fleetOf(2, { breaker });
     await setFaults({ outage: { mode: '503' } });
-    for (let index = 0; index < 3; index += 1) {
+    for (let index = 0; index < 2; index += 1) {
       await expect(first?.fetch('event', '/event/12000001')).rejects.toBeInstanceOf(UpstreamUnavailable);
     }
+    // The failure that opens the breaker waits like the rest (no attempt spent), the 503 its cause.
+    const opening = await first?.fetch('event', '/event/12000001').catch((error: unknown) => error);
+    expect(opening).toMatchObject({ code: 'upstream-paused', reason: 'breaker-open' });
+    expect((opening as Error).cause).toBeInstanceOf(UpstreamUnavailable);
     const before = (await accounting()).requests;
     await expect(second?.fetch('event', '/event/12000001')).rejects.toMatchObject({
       code: 'upstream-paused',
@@ -229,10 +232,11 @@ describe('SourceClient against the replay', () => {
     await fetch(`${replay.url}/_control/accounting/reset`, { method: 'POST' });
     await expect(first?.fetch('event', '/event/12000001')).rejects.toBeInstanceOf(UpstreamBlocked);
     await setFaults({});
+    // Stopped: every other process fails at once too (no request, no retry), for the blocked cooldown.
     const refused = await second?.fetch('event', '/event/12000001').catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(UpstreamPaused);
-    expect((refused as UpstreamPaused).retryAfterMs).toBeGreaterThan(3_000_000);
+    expect(refused).toBeInstanceOf(UpstreamBlocked);
     expect((await accounting()).requests).toBe(1);
+    expect((await second?.breaker.state())?.openUntil).toBeGreaterThan(Date.now() + 3_000_000);
     expect(blocked).toHaveLength(1);
     expect(await second?.breaker.state()).toMatchObject({ state: 'open', reason: 'blocked' });
   });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { loadConfigOrExit } from '@matchflow/config';
-import { createDashboardServer } from '@matchflow/dashboard';
+import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
+import { createDashboardServer, DashboardAuthError } from '@matchflow/dashboard';
 import { processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
@@ -27,5 +27,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`matchflow-dashboard: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  // Exposed without credentials is a configuration error, like every other (exit 2).
+  process.exit(error instanceof DashboardAuthError ? EXIT_INVALID_CONFIG : 1);
 });

@@ -9,7 +9,7 @@ export {
   loadConfigOrExit,
   readConfigSource,
 } from './load-from-process.js';
-export { maskUrlPassword, REDACTED, redactConfig, SECRET_KEYS } from './redact.js';
+export { maskUrlPassword, REDACTED, redactConfig, SECRET_KEYS, webhookOrigin } from './redact.js';
 export { dueTimesBetween, nextDue, parseSchedule, previousDue, type ScheduleSpec } from './schedule.js';
 export {
   type CompetitionSettings,

@@ -24,7 +24,7 @@ export interface LoadConfigOptions {
 }
 
 /** Variables with their own meaning that are not config overrides. */
-const NON_OVERRIDE_VARIABLES: ReadonlySet<string> = new Set(['MATCHFLOW_CONFIG']);
+const NON_OVERRIDE_VARIABLES: ReadonlySet<string> = new Set(['MATCHFLOW_CONFIG', 'MATCHFLOW_FAILPOINTS']);
 const ENV_PREFIX = 'MATCHFLOW_';
 const ENV_PATH_SEPARATOR = '__';
 
@@ -99,6 +99,10 @@ function interpolate(value: unknown, env: Env, at: PathSegment[], issues: Config
   }
   if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...at, index], issues));
   if (isPlainObject(value)) {
+    // zod passes over a `__proto__` key without a word: say so rather than drop the setting silently.
+    if (Object.hasOwn(value, '__proto__')) {
+      issues.push({ path: formatPath([...at, '__proto__']), message: 'not allowed as a key' });
+    }
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...at, key], issues)]),
     );
@@ -214,11 +218,21 @@ interface ZodIssueLike {
   message: string;
   keys?: string[];
   issues?: ZodIssueLike[];
+  /** Of an `invalid_union`: each alternative's issues, paths relative to the union's. */
+  errors?: ZodIssueLike[][];
   input?: unknown;
 }
 
 function toConfigIssues(issue: ZodIssueLike, origins: Map<string, string>): ConfigIssue[] {
   const segments = issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol');
+  if (issue.code === 'invalid_union' && issue.errors) {
+    // A value shaped like one alternative only (a K schedule rather than a number): that
+    // alternative's problems name the keys inside it, where "Invalid input" would name none.
+    const shaped = issue.errors.filter((branch) => branch.length > 0 && branch.every((sub) => sub.path.length > 0));
+    if (shaped.length === 1 && shaped[0]) {
+      return shaped[0].flatMap((sub) => toConfigIssues({ ...sub, path: [...issue.path, ...sub.path] }, origins));
+    }
+  }
   if (issue.code === 'unrecognized_keys' && issue.keys) {
     return issue.keys.map((key) =>
       withOrigin({ path: formatPath([...segments, key]), message: 'unknown key' }, origins),

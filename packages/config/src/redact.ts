@@ -14,6 +14,7 @@ export function redactConfig(config: Config): Config {
 }
 
 function redactValue(value: unknown, key?: string): unknown {
+  if (key === 'webhookUrl' && typeof value === 'string') return webhookOrigin(value);
   if (key !== undefined && SECRET_KEYS.includes(key) && value !== undefined) return REDACTED;
   if (typeof value === 'string') return maskUrlPassword(value);
   if (Array.isArray(value)) return value.map((item) => redactValue(item));
@@ -21,6 +22,21 @@ function redactValue(value: unknown, key?: string): unknown {
     return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, redactValue(item, name)]));
   }
   return value;
+}
+
+/**
+ * How a webhook URL may be shown (config print, logs): its origin with the path and query elided,
+ * `https://hooks.slack.com/services/T0/B0/XXXX` -> `https://hooks.slack.com/[redacted]`. A Slack
+ * (or Mattermost, Teams) incoming-webhook URL carries its token in the path, so the whole URL is
+ * a credential; the origin says where alerts go. `[redacted]` when it does not parse.
+ */
+export function webhookOrigin(text: string): string {
+  try {
+    const url = new URL(text);
+    return `${url.protocol}//${url.host}/${REDACTED}`;
+  } catch {
+    return REDACTED;
+  }
 }
 
 /** `redis://user:secret@host` -> `redis://user:[redacted]@host`; other strings unchanged. */

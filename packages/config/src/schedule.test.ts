@@ -16,6 +16,10 @@ describe('schedules', () => {
     expect(() => parseSchedule('every 30 minutes')).toThrow(/every <n>/);
     expect(() => parseSchedule('every 0s')).toThrow(/at least 1 second/);
     expect(() => parseSchedule('61 * * * *')).toThrow();
+    // cron-parser alone would fill in the missing fields of these.
+    expect(() => parseSchedule('* * *')).toThrow(/5 fields \(6 with seconds\), not 3/);
+    expect(() => parseSchedule('')).toThrow(/not 0/);
+    expect(() => parseSchedule('every 367d')).toThrow(/at most 366 days/);
   });
 
   it('finds the due times around an instant, a due time itself counting as previous', () => {

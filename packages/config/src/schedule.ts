@@ -14,6 +14,8 @@ export type ScheduleSpec =
 
 const EVERY = /^every\s+(\d+)\s*(s|m|h|d)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** The longest interval: beyond a year, a cron expression says it better (and due times stay valid Dates). */
+const MAX_EVERY_MS = 366 * UNIT_MS.d;
 
 /**
  * Read a schedule: a cron expression (5 fields, or 6 with seconds) evaluated in `timezone`, or
@@ -24,9 +26,15 @@ export function parseSchedule(text: string, timezone = 'UTC'): ScheduleSpec {
   if (every) {
     const everyMs = Number(every[1]) * UNIT_MS[every[2] as keyof typeof UNIT_MS];
     if (!(everyMs >= 1_000)) throw new Error('an interval must be at least 1 second');
+    if (!(everyMs <= MAX_EVERY_MS)) throw new Error('an interval must be at most 366 days');
     return { kind: 'every', everyMs };
   }
   if (text.trim().startsWith('every')) throw new Error("an interval is written 'every <n><s|m|h|d>', e.g. 'every 30m'");
+  // cron-parser fills in missing fields ('* * *', even '' is every minute): count them ourselves.
+  const fields = text.trim() === '' ? 0 : text.trim().split(/\s+/).length;
+  if (!text.trim().startsWith('@') && fields !== 5 && fields !== 6) {
+    throw new Error(`a cron expression has 5 fields (6 with seconds), not ${fields}`);
+  }
   CronExpressionParser.parse(text, { tz: timezone });
   return { kind: 'cron', pattern: text, timezone };
 }

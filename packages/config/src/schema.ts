@@ -54,15 +54,15 @@ const httpUrl = z.url({
   error: 'must be an http:// or https:// URL',
 });
 
-const redisUrl = z.url({
-  protocol: /^rediss?$/,
-  error: 'must be a redis:// or rediss:// URL',
-});
+// `new URL` takes `postgres:/db` (no `//`, so no host part) for a URL of an unknown scheme; the
+// drivers would then quietly pick a default host. Require the `//`.
+const redisUrl = z
+  .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+  .regex(/^rediss?:\/\//i, 'must be a redis:// or rediss:// URL');
 
-const postgresUrl = z.url({
-  protocol: /^postgres(ql)?$/,
-  error: 'must be a postgres:// or postgresql:// URL',
-});
+const postgresUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+  .regex(/^postgres(ql)?:\/\//i, 'must be a postgres:// or postgresql:// URL');
 
 export const Environment = z.enum(['dev', 'staging', 'prod']);
 export type Environment = z.output<typeof Environment>;
@@ -316,8 +316,16 @@ export const RetentionSettings = z.strictObject({
 
 /** Alerts (docs/alerts.md): derived from state, notified on change only. */
 export const AlertSettings = z.strictObject({
-  /** Slack-compatible incoming webhook; alerts are also always appended to `log`. */
-  webhookUrl: httpUrl.optional(),
+  /**
+   * Slack-compatible incoming webhook; alerts are also always appended to `log`. A secret (the
+   * token is in its path): shown and logged as its origin only (`webhookOrigin`).
+   */
+  webhookUrl: httpUrl
+    .refine(
+      (text) => !URL.canParse(text) || (new URL(text).username === '' && new URL(text).password === ''),
+      'must not carry credentials (user:password@host): an incoming webhook authenticates by its path',
+    )
+    .optional(),
   /** The alerts log, one JSON line per notification. Defaults to `<logDir>/alerts.log`. */
   log: z.string().min(1).optional(),
   /** Renamed to `log` (the file holds resolved alerts too); a clear error instead of "unknown key". */
@@ -392,6 +400,12 @@ export const RunSettings = z.strictObject({
   overlap: z.enum(['skip', 'queue']).default('skip'),
   /** A run still `running` after this long is presumed dead (the reaper closes it). */
   staleAfterMs: positiveInt().default(6 * 3_600_000),
+  /**
+   * A run carried by queue jobs whose jobs are all gone from Redis (flushed, or restarted without
+   * persistence) is closed by the reaper once it is at least this old. Not much less than a
+   * minute in production: a trigger records its run a moment before it enqueues the first job.
+   */
+  vanishedAfterMs: positiveInt().default(60_000),
 });
 
 /** The scheduler (apps/scheduler, docs/scheduling.md): BullMQ job schedulers kept equal to the config. */

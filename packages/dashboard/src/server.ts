@@ -4,7 +4,7 @@ import type { Db } from '@matchflow/db';
 import type { Logger } from '@matchflow/telemetry';
 import type { Redis } from 'ioredis';
 import { authPolicy } from './auth.js';
-import { bullBoardListener, isBullBoardPath, type NodeListener } from './bull-board.js';
+import { BULL_BOARD_PATH, bullBoardListener, isBullBoardPath, type NodeListener } from './bull-board.js';
 import { consumerApi } from './consumer-api.js';
 import { type Endpoint, plainEndpoint } from './endpoint.js';
 import { dispatch, fromNode, type HttpResponse, jsonError, type Route, toNode } from './http.js';
@@ -40,6 +40,13 @@ export interface DashboardServer {
   port: number;
   /** Whether requests need credentials (beyond loopback, or credentials configured). */
   authRequired: boolean;
+  /**
+   * What the server answers: each route's method and path (`{name}` for a parameter), and the
+   * prefixes handed whole to a mounted app (Bull Board). test/security walks these, so a route
+   * added here is checked for auth without anyone listing it again.
+   */
+  routes: ReadonlyArray<{ method: string; path: string }>;
+  mounts: readonly string[];
   /** Stop listening, drop open connections, close what the server opened. */
   close(): Promise<void>;
 }
@@ -191,6 +198,8 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
     url: `http://${shown}:${address.port}`,
     port: address.port,
     authRequired: auth.required,
+    routes: routes.map(({ method, path }) => ({ method, path })),
+    mounts: [BULL_BOARD_PATH],
     close: async () => {
       await closeServer(server);
       await resources.close();

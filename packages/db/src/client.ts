@@ -27,7 +27,16 @@ interface DatabaseHandle {
 
 /** An open database, its driver's own client, and how to release it. */
 export type Database =
-  | (DatabaseHandle & { backend: 'postgres'; client: postgres.Sql })
+  | (DatabaseHandle & {
+      backend: 'postgres';
+      client: postgres.Sql;
+      /**
+       * Replace the connection pool under the same `db`: queries from now on go to a new pool,
+       * the old one finishes what it has in flight (5 s at most) and closes. For a pool that a
+       * dropped connection may have wedged (see `isDriverWriteAfterClose`).
+       */
+      replacePool(): Promise<void>;
+    })
   | (DatabaseHandle & { backend: 'pglite'; client: PGlite });
 
 /** The subset of config that picks and sizes the database. */
@@ -50,19 +59,53 @@ export async function createDb(config: DatabaseConfig): Promise<Database> {
 }
 
 export function openPostgres(url: string, poolSize = 10): Database & { backend: 'postgres' } {
-  const client = postgres(url, {
-    max: poolSize,
-    // Migrations' "already exists, skipping" notices are noise, not news.
-    onnotice: () => {},
-    connection: { application_name: 'matchflow' },
-  });
+  const connect = () =>
+    postgres(url, {
+      max: poolSize,
+      // Migrations' "already exists, skipping" notices are noise, not news.
+      onnotice: () => {},
+      connection: { application_name: 'matchflow' },
+      // A connection that cannot be made in this long fails its query (default 30 s), so a job
+      // waiting on an unreachable server is handed back and retried sooner.
+      connect_timeout: 10,
+    });
+  let client = connect();
+  const db = drizzlePostgres({ client, schema });
   return {
-    db: drizzlePostgres({ client, schema }) as unknown as Db,
+    db: db as unknown as Db,
     backend: 'postgres',
-    client,
+    get client() {
+      return client;
+    },
     location: maskPassword(url),
     close: () => client.end({ timeout: 5 }),
+    async replacePool() {
+      const old = client;
+      // drizzle's postgres-js driver sets its type parsers on the client it is given: build the
+      // new pool through it, then point the existing session (which every query and
+      // transaction of `db` goes through) at that pool.
+      client = drizzlePostgres({ client: connect(), schema }).$client;
+      (db as unknown as { session: { client: postgres.Sql } }).session.client = client;
+      db.$client = client;
+      await old.end({ timeout: 5 });
+    },
   };
+}
+
+/**
+ * postgres.js 3.4.9 flushes small writes from a `setImmediate`; when the connection closed in
+ * between (a dropped connection, a terminated backend: the ROLLBACK a failed transaction sends
+ * lands on it), that callback dereferences the closed socket and throws a TypeError no caller
+ * can catch (porsager/postgres#1154, #1208; unfixed in the latest release). The query itself was
+ * already rejected, but the connection keeps a stale write timer and never flushes again:
+ * swallow this one error and `replacePool()`.
+ */
+export function isDriverWriteAfterClose(error: unknown): boolean {
+  if (!(error instanceof TypeError) || !error.message.includes("Cannot read properties of null (reading 'write')")) {
+    return false;
+  }
+  const stack = error.stack ?? '';
+  return stack.includes('nextWrite') && /postgres[\\/](cjs[\\/])?src[\\/]connection\.js/.test(stack);
 }
 
 /** PGlite on a directory, or in memory when `directory` is undefined (tests). */

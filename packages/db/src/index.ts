@@ -4,6 +4,7 @@ export {
   type DatabaseConfig,
   type Db,
   type DbBackend,
+  isDriverWriteAfterClose,
   openPglite,
   openPostgres,
   pgliteDirectory,

@@ -60,6 +60,7 @@ export {
   type BreakerStateName,
   FleetBreaker,
   type Permission,
+  type Recorded,
   type Transition,
 } from './fleet/breaker.js';
 export {

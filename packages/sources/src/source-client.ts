@@ -2,7 +2,7 @@ import type { SourceSettings } from '@matchflow/config';
 import type { Logger } from '@matchflow/telemetry';
 import type { Redis } from 'ioredis';
 import { AppError, UpstreamBlocked, UpstreamPaused, UpstreamRateLimited, type UpstreamTarget } from './errors.js';
-import { FleetBreaker as Breaker, type FleetBreaker } from './fleet/breaker.js';
+import { FleetBreaker as Breaker, type FleetBreaker, type Recorded } from './fleet/breaker.js';
 import { FleetLimiter, LimiterWaitExceeded, type Priority } from './fleet/limiter.js';
 import { SourceStats } from './fleet/stats.js';
 import { classifyNetworkError, classifyResponse } from './http/classify.js';
@@ -93,6 +93,12 @@ export class SourceClient {
     const target: UpstreamTarget = { source: this.name, endpoint, url: path };
     const permission = await this.breaker.allow();
     if (!permission.allowed) {
+      // Blocked (403 challenge): the source is stopped for the long blocked cooldown. Fail now
+      // instead of parking the job for an hour: retrying makes a block worse (docs/operations.md),
+      // and a queue rate-limited that long would hold every other source's jobs too.
+      if (permission.reason === 'blocked') {
+        throw new UpstreamBlocked(target, 403, 'challenge earlier: source stopped until the blocked cooldown ends');
+      }
       this.stats.wait('breaker-open', permission.retryAfterMs);
       throw new UpstreamPaused(this.name, 'breaker-open', permission.retryAfterMs);
     }
@@ -127,10 +133,10 @@ export class SourceClient {
         throw options.signal.reason;
       }
       this.stats.request('error');
-      await this.breaker.record(permission.token, 'failure');
+      const recorded = await this.breaker.record(permission.token, 'failure');
       const failure = classifyNetworkError(error, target);
       this.logger.warn({ endpoint, err: failure }, 'upstream request failed');
-      throw failure;
+      throw this.pausedIfOpen(recorded, failure);
     }
     await grant.release();
     this.stats.request(response.status);
@@ -142,8 +148,22 @@ export class SourceClient {
       await this.breaker.record(permission.token, 'success');
       return this.payload(endpoint, response, fetchedAt);
     }
-    await this.react(problem, permission.token);
-    throw problem;
+    throw await this.react(problem, permission.token);
+  }
+
+  /**
+   * A failure that found the breaker open (it opened it, it was a failed probe, or the breaker
+   * opened while it was in flight) waits like every other job instead of spending an attempt:
+   * otherwise an outage longer than a job's retry budget fails jobs one probe at a time
+   * (DESIGN §4: while the breaker is open, jobs wait).
+   */
+  private pausedIfOpen(recorded: Recorded, failure: AppError): AppError {
+    if (recorded.state === 'closed') return failure;
+    const waitMs = Math.max(1, recorded.waitMs);
+    this.stats.wait('breaker-open', waitMs);
+    const paused = new UpstreamPaused(this.name, 'breaker-open', waitMs);
+    paused.cause = failure;
+    return paused;
   }
 
   private payload(endpoint: string, response: HttpResponse, fetchedAt: Date): FetchedPayload {
@@ -168,7 +188,8 @@ export class SourceClient {
     };
   }
 
-  private async react(problem: AppError, token: string): Promise<void> {
+  /** Feed a failed answer back to the limiter and breaker; returns the error to raise. */
+  private async react(problem: AppError, token: string): Promise<AppError> {
     if (problem instanceof UpstreamRateLimited) {
       await this.limiter.pause(problem.retryAfterMs);
       // A 429 says we were too fast, not that the upstream is failing.
@@ -177,7 +198,7 @@ export class SourceClient {
         { endpoint: problem.target.endpoint, retryAfterMs: problem.retryAfterMs },
         'upstream rate limited us: pausing the source fleet-wide',
       );
-      return;
+      return problem;
     }
     if (problem instanceof UpstreamBlocked) {
       await this.breaker.trip('blocked');
@@ -186,14 +207,12 @@ export class SourceClient {
         'upstream blocked us: source stopped',
       );
       this.onBlocked?.(problem);
-      return;
+      return problem;
     }
-    if (problem.retryable) {
-      await this.breaker.record(token, 'failure');
-      return;
-    }
+    if (problem.retryable) return this.pausedIfOpen(await this.breaker.record(token, 'failure'), problem);
     // 404 and our own mistakes say nothing about the upstream's health.
     await this.breaker.record(token, 'success');
+    return problem;
   }
 
   /** football-data.org style headers: the tighter of its budget and ours wins. */

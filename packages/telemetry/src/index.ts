@@ -9,6 +9,14 @@ export {
   type SlackPayload,
   slackPayload,
 } from './alert-sender.js';
+export {
+  armFailpoints,
+  disarmFailpoints,
+  FAILPOINTS,
+  type FailpointName,
+  FailpointSpecError,
+  failpoint,
+} from './failpoints.js';
 export { type Heartbeat, heartbeatPath, readHeartbeat, writeHeartbeat } from './heartbeat.js';
 export {
   createLogger,

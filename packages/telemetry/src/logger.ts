@@ -1,4 +1,4 @@
-import { type LogLevel, maskUrlPassword, SECRET_KEYS } from '@matchflow/config';
+import { type LogLevel, maskUrlPassword, SECRET_KEYS, webhookOrigin } from '@matchflow/config';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -13,7 +13,8 @@ const REDACTION_DEPTH = 4;
 
 /**
  * Explicit redaction paths: every secret key name at the top level and up to REDACTION_DEPTH
- * levels below, plus credential headers under any `headers` object.
+ * levels below, plus credential headers under any `headers` object, plus every `url` (whose
+ * password, if it has one, is masked: `{ redis: { url } }` as well as `{ url }`).
  */
 export function redactionPaths(): string[] {
   const paths: string[] = [];
@@ -21,8 +22,20 @@ export function redactionPaths(): string[] {
     const prefix = '*.'.repeat(depth);
     for (const key of SECRET_KEYS) paths.push(`${prefix}${key}`);
     for (const header of SECRET_HEADERS) paths.push(`${prefix}headers["${header}"]`);
+    paths.push(`${prefix}url`);
   }
   return paths;
+}
+
+/**
+ * What a redacted value becomes: a URL loses only its password, a webhook URL keeps its origin
+ * (where alerts go), anything else goes entirely.
+ */
+function censor(value: unknown, path: string[]): unknown {
+  const key = path.at(-1);
+  if (key === 'url') return typeof value === 'string' ? maskUrlPassword(value) : value;
+  if (key === 'webhookUrl' && typeof value === 'string') return webhookOrigin(value);
+  return REDACTION_CENSOR;
 }
 
 export interface LoggerOptions {
@@ -44,7 +57,7 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: options.service, pid: process.pid, ...options.base },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: redactionPaths(), censor: REDACTION_CENSOR },
+    redact: { paths: redactionPaths(), censor },
     serializers: {
       err: pino.stdSerializers.err,
       url: (value: unknown) => (typeof value === 'string' ? maskUrlPassword(value) : value),

@@ -1,5 +1,6 @@
 export {
   type PrivateRedis,
+  type PrivateRedisOptions,
   redisServerAvailable,
   startPrivateRedis,
   TEST_REDIS_URL,

@@ -1,6 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 
 /**
@@ -65,21 +68,62 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface PrivateRedisOptions {
+  /**
+   * `none` (default): nothing is kept, a restart comes back empty. `aof`: every write is appended
+   * and fsynced before it is acknowledged (`appendonly yes`, `appendfsync always`) in a temporary
+   * directory of the server's own, so a restart, even after `kill -9`, finds every acknowledged
+   * write again.
+   */
+  persistence?: 'none' | 'aof';
+}
+
 export interface PrivateRedis {
   url: string;
-  /** Kill it (SIGKILL) and start it again on the same port, empty. */
-  restart(): Promise<void>;
+  port: number;
+  /** The server's working directory: its append-only files under `aof` persistence. */
+  dir: string;
+  /**
+   * Kill it (SIGKILL, as `kill -9`) and start it again on the same port with the same directory,
+   * after `downMs` (default 0): empty without persistence, with its data under `aof`.
+   */
+  restart(options?: { downMs?: number }): Promise<void>;
+  /** SIGKILL it and wait until it has exited; `start()` brings it back. */
+  kill(): Promise<void>;
+  /** Start it again after `kill()`, on the same port and directory; resolves once it answers PING. */
+  start(): Promise<void>;
+  /** Kill it and remove its directory. */
   stop(): Promise<void>;
 }
 
-/** A throwaway redis-server on a free port, nothing persisted. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * A throwaway redis-server on a free port, with `maxmemory-policy noeviction` (the worker refuses
+ * to start on anything else), persisting nothing unless `persistence: 'aof'`.
+ */
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'matchflow-redis-'));
+  const persistence =
+    options.persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        ...persistence,
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
     const probe = new Redis(port, '127.0.0.1', {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
@@ -90,10 +134,12 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     for (let attempt = 0; attempt < 100; attempt += 1) {
       try {
         await probe.connect();
+        // Under AOF the server answers LOADING until it has read its file back.
         await probe.ping();
         probe.disconnect();
         return;
       } catch {
+        probe.disconnect();
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
@@ -101,7 +147,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
   const kill = async () => {
     const running = child;
-    if (!running || running.exitCode !== null) return;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve());
       running.kill('SIGKILL');
@@ -110,10 +156,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
-    async restart() {
+    port,
+    dir,
+    async restart(restartOptions = {}) {
       await kill();
+      if (restartOptions.downMs) await new Promise((resolve) => setTimeout(resolve, restartOptions.downMs));
       await launch();
     },
-    stop: kill,
+    kill,
+    start: launch,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -29,7 +29,7 @@ describe('config print redaction', () => {
         },
       },
       dashboard: { auth: { basic: { username: 'ops', password: '[redacted]' } }, port: 3000 },
-      alerts: { webhookUrl: '[redacted]', enabled: true },
+      alerts: { webhookUrl: 'https://hooks.slack.com/[redacted]', enabled: true },
       list: [{ apiKey: '[redacted]', name: 'n' }],
     });
   });

@@ -1,4 +1,4 @@
-import { type Config, REDACTED, SECRET_KEYS } from '@matchflow/config';
+import { type Config, REDACTED, SECRET_KEYS, webhookOrigin } from '@matchflow/config';
 import { json } from '../format.js';
 
 type ConfigWithFile = Config & { configFile: string | undefined };
@@ -43,14 +43,16 @@ export function stripUrlCredentials(text: string): string {
 
 /**
  * A copy safe to print: values under secret-looking keys replaced (objects under them are
- * walked, so `auth.basic.username` stays readable while `auth.basic.password` goes), and every
- * URL stripped of credentials.
+ * walked, so `auth.basic.username` stays readable while `auth.basic.password` goes), the webhook
+ * URL cut to its origin, and every URL stripped of credentials.
  */
 export function redactForDisplay(value: unknown, key?: string): unknown {
   if (Array.isArray(value)) return value.map((item) => redactForDisplay(item));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, redactForDisplay(item, name)]));
   }
+  // Where alerts go is worth seeing; the path (Slack's token) is not.
+  if (key === 'webhookUrl' && typeof value === 'string') return webhookOrigin(value);
   if (key !== undefined && isSecretKey(key) && (typeof value === 'string' || typeof value === 'number'))
     return REDACTED;
   return typeof value === 'string' ? stripUrlCredentials(value) : value;

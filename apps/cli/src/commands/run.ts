@@ -23,6 +23,17 @@ export async function runCommand(config: Config, options: RunOptions, out: (line
       'run hands work to worker processes, which need a shared database: set DATABASE_URL (with the embedded database, use npm start)',
     );
   }
+  // Checked here, before any connection: triggerRun's own check would end as a crash (exit 1).
+  const competition = config.competitions.find((candidate) => candidate.id === options.competition);
+  if (!competition) {
+    const known = config.competitions.map((candidate) => candidate.id).join(', ') || 'none';
+    throw new UsageError(`unknown competition '${options.competition}' (configured: ${known})`);
+  }
+  if (!competition.seasons.includes(options.season)) {
+    throw new UsageError(
+      `season '${options.season}' is not tracked for ${competition.id} (tracked: ${competition.seasons.join(', ')})`,
+    );
+  }
   const database = await createDb(config);
   const connection = createRedis(config.redis.url, 'client');
   const producer = new Producer({ connection, prefix: config.redis.prefix, config });

@@ -16,7 +16,9 @@ import { type Fetcher, ingestMatch } from '../stages/ingest-match.js';
 import { ingestSeasonFile, type SeasonFileResult } from '../stages/ingest-season-file.js';
 import { ratePool } from '../stages/rate-pool.js';
 import { closeRun, runningRunFor, type StageCounters, scopeKey, stageFinished, stageStarted } from '../store/runs.js';
-import { isFinalFailure, toBullmqError } from './error-mapping.js';
+import { isDatabaseUnavailable } from './database-errors.js';
+import { isFinalFailure, isInvalidPayloadFailure, toBullmqError } from './error-mapping.js';
+import { checkJobPayload } from './job-payload.js';
 
 /** Which process ran a stage, as recorded in its counters. */
 const WORKER_ID = `${hostname()}:${process.pid}`;
@@ -42,6 +44,11 @@ export interface FleetOptions {
   queues?: QueueName[];
   /** Upstream access per source name; by default a SourceClient for each configured source. */
   fetchers?: Map<string, Fetcher>;
+  /**
+   * Called when a job found the database unreachable (the job itself is handed back): the
+   * worker replaces its connection pool, which a dropped connection may have wedged.
+   */
+  onDatabaseUnavailable?: () => void;
 }
 
 type StageQueue = 'discover' | 'ingest' | 'ratings' | 'build';
@@ -134,6 +141,8 @@ export class Fleet {
   private async process(queue: QueueName, job: Job, token: string | undefined): Promise<unknown> {
     const log = jobLogger(this.logger, job);
     try {
+      // A payload written to Redis past the Producer fails here, before any stage writes a row.
+      checkJobPayload(queue, job.data, this.options.config);
       switch (queue) {
         case 'discover':
           return await this.discover(job, token, log);
@@ -150,7 +159,8 @@ export class Fleet {
       }
     } catch (error) {
       if (error instanceof DelayedError) throw error;
-      throw await toBullmqError(error, this.producer.queues[queue] as Queue);
+      if (isDatabaseUnavailable(error)) this.options.onDatabaseUnavailable?.();
+      throw await toBullmqError(error, this.producer.queues[queue] as Queue, log);
     }
   }
 
@@ -260,6 +270,7 @@ export class Fleet {
         newPayloads: result.newPayloads,
         resultChanged: result.resultChanged ? 1 : 0,
         worker: WORKER_ID,
+        ...recovered(job),
       },
     });
     return { match: data.match, requests: result.requests, newPayloads: result.newPayloads };
@@ -275,7 +286,10 @@ export class Fleet {
       .map((id) => id.split('.')[2] ?? id)
       .sort();
     const rated = await ratePool({ db, config }, data);
-    await stageFinished(db, data.runId, 'ratings', data.pool, { status: 'ok', counters: { ...rated, failedIngests } });
+    await stageFinished(db, data.runId, 'ratings', data.pool, {
+      status: 'ok',
+      counters: { ...rated, failedIngests, ...recovered(job) },
+    });
     return { ...rated, failedIngests };
   }
 
@@ -305,14 +319,20 @@ export class Fleet {
       await closeRun(db, data.runId, { status: 'failed', failedStage: 'build', counters: qualityCounters, error });
       return { standings: built.standings, failedIngests, blocked: true };
     }
-    await stageFinished(db, data.runId, 'build', key, { status: 'ok', counters: { ...built, ...qualityCounters } });
+    await stageFinished(db, data.runId, 'build', key, {
+      status: 'ok',
+      counters: { ...built, ...qualityCounters, ...recovered(job) },
+    });
     await stageStarted(db, data.runId, 'publish', key, job.attemptsMade + 1);
     const published = await publishSnapshot({ db, config, logger: this.logger }, { runId: data.runId });
     const snapshotCounters: StageCounters =
       published.status === 'blocked'
         ? { publish: 'blocked' }
         : { publish: published.status, snapshot: published.version, contentHash: published.contentHash };
-    await stageFinished(db, data.runId, 'publish', key, { status: 'ok', counters: snapshotCounters });
+    await stageFinished(db, data.runId, 'publish', key, {
+      status: 'ok',
+      counters: { ...snapshotCounters, ...recovered(job) },
+    });
     const ingested = await this.countIngested(data.runId);
     await closeRun(db, data.runId, {
       status: failedIngests.length > 0 ? 'partial' : 'ok',
@@ -358,6 +378,11 @@ export class Fleet {
   /** A job failed: record its stage, and when it was the last try of a run-deciding stage, fail the run. */
   private async onFailed(queue: QueueName, job: Job, error: Error): Promise<void> {
     const { db } = this.options;
+    if (isInvalidPayloadFailure(error)) {
+      // Its runId (if any) cannot be trusted to name a run: record nothing, say what was wrong.
+      this.logger.error({ err: error, queue, jobId: job.id }, 'job failed: invalid payload');
+      return;
+    }
     if (!isStageQueue(queue)) {
       this.logger.error({ err: error, queue, jobId: job.id, attempt: job.attemptsMade }, 'job failed');
       return;
@@ -401,4 +426,12 @@ export class Fleet {
   static buildJobId(data: { runId: string; competition: string; season: string }): string {
     return jobIds.build(data);
   }
+}
+
+/**
+ * How often the job was taken back from a worker that died holding it (BullMQ's stalled count),
+ * for the stage row: such a restart spends no attempt, so `attempt` alone would hide it.
+ */
+function recovered(job: Job): StageCounters {
+  return job.stalledCounter > 0 ? { recoveredFromStall: job.stalledCounter } : {};
 }

@@ -1,7 +1,8 @@
 import type { Config } from '@matchflow/config';
 import type { Db } from '@matchflow/db';
 import { newRunId, type Producer, type Trigger } from '@matchflow/queues';
-import { createRun, discardRun, runningRunFor } from '../store/runs.js';
+import { sql } from 'drizzle-orm';
+import { createRun, discardRun, runningRunFor, scopeKey } from '../store/runs.js';
 
 export interface RunRequest {
   competitionId: string;
@@ -39,12 +40,24 @@ export async function triggerRun(
     competition: competition.competition,
     season: request.season,
   };
-  if (deps.config.runs.overlap === 'skip') {
-    const running = await runningRunFor(deps.db, scope, { staleAfterMs: deps.config.runs.staleAfterMs });
-    if (running) return { outcome: 'skipped', runningRunId: running };
-  }
   const runId = newRunId();
-  await createRun(deps.db, { runId, trigger: request.trigger, scope, env: deps.config.env });
+  const run = { runId, trigger: request.trigger, scope, env: deps.config.env };
+  if (deps.config.runs.overlap === 'skip') {
+    // Look and record under the scope's lock: triggers at the same moment (two schedulers'
+    // ticks, two CLIs) take turns, and the second finds the first's run. Without it both could
+    // find the scope free; the discover job id would still stop the second, but not once the
+    // first's discover has finished (it is removed on completion).
+    const running = await deps.db.transaction(async (txn) => {
+      const tx = txn as unknown as Db;
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`matchflow.run.${scopeKey(scope)}`}))`);
+      const found = await runningRunFor(tx, scope, { staleAfterMs: deps.config.runs.staleAfterMs });
+      if (!found) await createRun(tx, run);
+      return found;
+    });
+    if (running) return { outcome: 'skipped', runningRunId: running };
+  } else {
+    await createRun(deps.db, run);
+  }
   const { added } = await deps.producer.enqueueDiscover({
     ...scope,
     runId,

@@ -8,12 +8,6 @@ import { closeRun, type RunScope } from '../store/runs.js';
 /** The error a run closed because its jobs were gone gets. */
 export const VANISHED_ERROR = 'jobs vanished (Redis flushed or restarted?)';
 
-/**
- * A run younger than this is not checked for vanished jobs: `triggerRun` records the run a
- * moment before it enqueues the discover job.
- */
-const VANISHED_MIN_AGE_MS = 60_000;
-
 /** Triggers whose runs are carried by queue jobs (a `rebuild` runs in its own process, without jobs). */
 const QUEUE_TRIGGERS: ReadonlySet<string> = new Set(Trigger.options);
 
@@ -27,7 +21,10 @@ export interface ReapDeps {
 export interface ReapOptions {
   /** Only runs of these competition-seasons (default: every running run). */
   scopes?: Array<Pick<RunScope, 'competitionId' | 'season'>>;
-  /** Runs younger than this are not checked for vanished jobs (default 60 s). */
+  /**
+   * Runs younger than this are not checked for vanished jobs (default `runs.vanishedAfterMs`,
+   * 60 s): `triggerRun` records the run a moment before it enqueues the discover job.
+   */
   minAgeMs?: number;
 }
 
@@ -42,9 +39,9 @@ export interface ReapResult {
  * run history tells the truth:
  *
  * - **stale**: `running` for longer than `runs.staleAfterMs`;
- * - **vanished**: a run carried by queue jobs (trigger schedule, cli, backfill, start), at least a
- *   minute old, whose discover job (`discover.{source}.{competition}.{season}` holding this run)
- *   and build job (`build.{run}.{competition}.{season}`) are both absent from every state of
+ * - **vanished**: a run carried by queue jobs (trigger schedule, cli, backfill, start), at least
+ *   `runs.vanishedAfterMs` old (a minute by default), whose discover job
+ *   (`discover.{source}.{competition}.{season}` holding this run) and build job (`build.{run}.{competition}.{season}`) are both absent from every state of
  *   their queues, as after a Redis flush. Discover is looked up first: the flow with the build
  *   job is added before the discover job goes away, so a live run is never seen without both.
  *
@@ -54,7 +51,7 @@ export interface ReapResult {
  */
 export async function reapStaleRuns(deps: ReapDeps, options: ReapOptions = {}): Promise<ReapResult> {
   const { db, producer, config, logger } = deps;
-  const minAgeMs = options.minAgeMs ?? VANISHED_MIN_AGE_MS;
+  const minAgeMs = options.minAgeMs ?? config.runs.vanishedAfterMs ?? 60_000;
   const running = await db
     .select({
       runId: ops.pipelineRuns.runId,

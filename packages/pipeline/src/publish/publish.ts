@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '@matchflow/config';
 import { type Db, ops } from '@matchflow/db';
-import type { Logger } from '@matchflow/telemetry';
+import { failpoint, type Logger } from '@matchflow/telemetry';
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { qualityScore } from '../quality/checks.js';
 import { rows } from '../store/sql-rows.js';
@@ -78,6 +78,7 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
       watermarks: await readWatermarks(tx),
       quality: qualitySummary(results),
     });
+    failpoint('publish.files-written');
     await tx.update(ops.snapshots).set({ latest: false }).where(eq(ops.snapshots.latest, true));
     await tx.insert(ops.snapshots).values({
       version,
@@ -93,6 +94,7 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
     return { status: 'published' as const, version, contentHash: rendered.contentHash };
   });
 
+  if (outcome.status === 'published') failpoint('publish.row-committed');
   await syncLatestPointer(deps);
   if (outcome.status === 'published') {
     deps.logger?.info({ runId: input.runId, ...outcome }, 'snapshot published');

@@ -12,6 +12,7 @@ import {
   mapSofascoreIncidents,
   mapSofascoreLineups,
 } from '@matchflow/sources';
+import { failpoint } from '@matchflow/telemetry';
 import { markRatingsDirty, type UpsertOutcome, upsertMatchRecords } from '../store/core-records.js';
 
 /*
@@ -105,6 +106,7 @@ export async function writeMatch(
     });
     if (written.resultChanged)
       await markRatingsDirty(tx, competition.ratingPool, written.ratingsStaleFrom, written.matchId);
+    failpoint('ingest.before-commit');
     return written;
   });
 }

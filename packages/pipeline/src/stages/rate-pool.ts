@@ -2,6 +2,7 @@ import type { Config } from '@matchflow/config';
 import { core, type Db, ops, ratings } from '@matchflow/db';
 import type { RatingsJob } from '@matchflow/queues';
 import { type EloState, rate } from '@matchflow/ratings';
+import { failpoint } from '@matchflow/telemetry';
 import { and, asc, desc, eq, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import { type PoolModel, poolModel, type TerminalMatch, toEloMatch } from '../rate/pool-model.js';
 import { chunks } from '../store/chunks.js';
@@ -65,6 +66,7 @@ export async function ratePool(
       await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`matchflow.ratings.${model.pool}`}))`);
       const outcome = await rateBatch(tx, model, result, job.runId ?? null);
       await deps.hooks?.beforeCommit?.(result.batches + 1);
+      failpoint('ratings.batch-before-commit');
       return outcome;
     });
     result.batches += 1;

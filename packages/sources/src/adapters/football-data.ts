@@ -107,11 +107,11 @@ export function mapFootballDataMatch(body: unknown, source: string): CanonicalBa
 /**
  * A competition's sourceId is its code (`PL`, `CL`), not its numeric id (2021, 2001): the code is
  * what people write in configuration, every endpoint accepts it in place of the id, and it reads
- * well in logs. A competition without a code falls back to its numeric id, which the endpoints
+ * well in logs. A competition without a code (null, or empty) falls back to its numeric id, which the endpoints
  * accept too.
  */
 function competitionSourceId(competition: FootballDataCompetitionRef): string {
-  return competition.code ?? String(competition.id);
+  return competition.code || String(competition.id);
 }
 
 /**

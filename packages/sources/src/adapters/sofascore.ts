@@ -182,7 +182,8 @@ function sportOf(event: SofascoreEventSummary): Sport {
 }
 
 function mapMatch(event: SofascoreEventSummary, source: string, sport: Sport): CanonicalMatch {
-  const status = STATUS_TYPES[event.status.type];
+  // Own keys only: `constructor` or `__proto__` from upstream must not find Object.prototype's.
+  const status = Object.hasOwn(STATUS_TYPES, event.status.type) ? STATUS_TYPES[event.status.type] : undefined;
   if (!status) {
     throw new ContractViolation(source, SOFASCORE_ENDPOINTS.event, [
       { path: 'status.type', message: `unknown status type '${event.status.type}'` },
@@ -308,7 +309,8 @@ export function mapSofascoreIncidents(
     endpoint: SOFASCORE_ENDPOINTS.incidents,
   });
   return [...incidents].reverse().map((incident, seq) => {
-    const kind = INCIDENT_KINDS[incident.incidentType] ?? 'other';
+    const kind =
+      (Object.hasOwn(INCIDENT_KINDS, incident.incidentType) && INCIDENT_KINDS[incident.incidentType]) || 'other';
     const detail: Record<string, unknown> = {};
     if (incident.id !== undefined) detail.sourceIncidentId = String(incident.id);
     if (incident.incidentClass !== undefined) detail.class = incident.incidentClass;

@@ -45,7 +45,8 @@ export type FootballDataSeasonRef = z.infer<typeof FootballDataSeasonRef>;
 
 export const FootballDataTeam = z.object({
   id: upstreamId.nullable(),
-  name: z.string().nullable(),
+  // Null while a knockout fixture's team is not known; never empty (a participant needs a name).
+  name: z.string().min(1).nullable(),
   shortName: z.string().nullable().optional(),
 });
 export type FootballDataTeam = z.infer<typeof FootballDataTeam>;

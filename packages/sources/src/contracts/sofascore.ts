@@ -9,6 +9,12 @@ import { z } from 'zod';
 
 const id = z.number().int().nonnegative();
 
+/**
+ * Unix seconds within 1900..9999: a timestamp beyond what a Date holds would map to an Invalid
+ * Date (and on to the database) instead of failing the contract.
+ */
+const unixSeconds = z.number().int().min(-2_208_988_800).max(253_402_300_799);
+
 const SofascoreTeam = z.looseObject({
   id,
   name: z.string().min(1),
@@ -16,28 +22,31 @@ const SofascoreTeam = z.looseObject({
   country: z.looseObject({ alpha2: z.string().optional() }).optional(),
 });
 
+/** Goals, games or points: a count (a negative one would pass into results and ratings). */
+const tally = z.number().int().nonnegative();
+
 /** A score object: keys appear as periods are played; tennis adds `periodNTieBreak`. */
 const SofascoreScore = z.looseObject({
-  current: z.number().int().optional(),
-  display: z.number().int().optional(),
-  normaltime: z.number().int().optional(),
-  penalties: z.number().int().optional(),
-  period1: z.number().int().optional(),
-  period2: z.number().int().optional(),
-  period3: z.number().int().optional(),
-  period4: z.number().int().optional(),
-  period5: z.number().int().optional(),
-  period1TieBreak: z.number().int().optional(),
-  period2TieBreak: z.number().int().optional(),
-  period3TieBreak: z.number().int().optional(),
-  period4TieBreak: z.number().int().optional(),
-  period5TieBreak: z.number().int().optional(),
+  current: tally.optional(),
+  display: tally.optional(),
+  normaltime: tally.optional(),
+  penalties: tally.optional(),
+  period1: tally.optional(),
+  period2: tally.optional(),
+  period3: tally.optional(),
+  period4: tally.optional(),
+  period5: tally.optional(),
+  period1TieBreak: tally.optional(),
+  period2TieBreak: tally.optional(),
+  period3TieBreak: tally.optional(),
+  period4TieBreak: tally.optional(),
+  period5TieBreak: tally.optional(),
 });
 
 export const SofascoreEventSummary = z.looseObject({
   id,
   /** Unix seconds. */
-  startTimestamp: z.number().int(),
+  startTimestamp: unixSeconds,
   status: z.looseObject({ code: z.number().int(), type: z.string().min(1), description: z.string().optional() }),
   winnerCode: z.number().int().min(0).max(3).optional(),
   homeTeam: SofascoreTeam,
@@ -50,7 +59,7 @@ export const SofascoreEventSummary = z.looseObject({
   }),
   season: z.looseObject({ id, name: z.string(), year: z.string().optional() }),
   roundInfo: z.looseObject({ round: z.number().int().optional(), name: z.string().optional() }).optional(),
-  changes: z.looseObject({ changeTimestamp: z.number().int().optional() }).optional(),
+  changes: z.looseObject({ changeTimestamp: unixSeconds.optional() }).optional(),
   /** Tennis court surface, e.g. `Red clay`, `Hardcourt outdoor`, `Grass` (full event only). */
   groundType: z.string().optional(),
 });
@@ -80,7 +89,12 @@ export const SofascoreEvent = z.looseObject({ event: SofascoreEventSummary });
 export type SofascoreEvent = z.output<typeof SofascoreEvent>;
 
 const LineupPlayer = z.looseObject({
-  player: z.looseObject({ id, name: z.string(), shortName: z.string().optional(), position: z.string().optional() }),
+  player: z.looseObject({
+    id,
+    name: z.string().min(1),
+    shortName: z.string().optional(),
+    position: z.string().optional(),
+  }),
   teamId: id.optional(),
   shirtNumber: z.number().int().optional(),
   position: z.string().optional(),
@@ -117,8 +131,8 @@ export const SofascoreIncidents = z.looseObject({
       text: z.string().optional(),
       length: z.number().int().optional(),
       sequence: z.number().int().optional(),
-      homeScore: z.number().int().optional(),
-      awayScore: z.number().int().optional(),
+      homeScore: tally.optional(),
+      awayScore: tally.optional(),
     }),
   ),
 });

@@ -51,7 +51,21 @@ export interface Transition {
 
 export type Permission =
   | { allowed: true; probe: boolean; token: string }
-  | { allowed: false; retryAfterMs: number; state: BreakerStateName };
+  | {
+      allowed: false;
+      retryAfterMs: number;
+      state: BreakerStateName;
+      /** Why it is open (`failures`, `failure-rate`, `probe-failed`, `blocked`); empty while a probe is out. */
+      reason: string;
+    };
+
+/** What the breaker says after a request's outcome was recorded. */
+export interface Recorded {
+  /** The shared state now. */
+  state: BreakerStateName;
+  /** Until it lets a probe through (ms from now), when open; 0 otherwise. */
+  waitMs: number;
+}
 
 const ALLOW = `${LUA_NOW_MS}
 local key = KEYS[1]
@@ -60,7 +74,7 @@ local state = redis.call('HGET', key, 'state') or 'closed'
 if state == 'closed' then return {1, 0, 0, 'closed', ''} end
 if state == 'open' then
   local openUntil = tonumber(redis.call('HGET', key, 'openUntil') or '0')
-  if now < openUntil then return {0, 0, openUntil - now, 'open', ''} end
+  if now < openUntil then return {0, 0, openUntil - now, 'open', '', redis.call('HGET', key, 'reason') or ''} end
   redis.call('HSET', key, 'state', 'half-open', 'probe', token, 'probeUntil', now + probeTimeoutMs)
   return {1, 1, 0, 'half-open', 'open>half-open'}
 end
@@ -84,7 +98,11 @@ redis.call('PEXPIRE', key, 86400000 + cooldownMs)
 local function open(reason, from)
   redis.call('HSET', key, 'state', 'open', 'openUntil', now + cooldownMs, 'reason', reason, 'probe', '', 'probeUntil', 0)
   if from == 'closed' or not redis.call('HGET', key, 'openedAt') then redis.call('HSET', key, 'openedAt', now) end
-  return {from .. '>open', reason}
+  return {from .. '>open', reason, 'open', cooldownMs}
+end
+local function unchanged()
+  local openUntil = tonumber(redis.call('HGET', key, 'openUntil') or '0')
+  return {'', '', state, state == 'open' and math.max(0, openUntil - now) or 0}
 end
 if not failed then
   redis.call('HSET', key, 'consecutive', 0)
@@ -92,16 +110,16 @@ if not failed then
     redis.call('HSET', key, 'state', 'closed', 'reason', '', 'probe', '')
     redis.call('HDEL', key, 'openedAt', 'blockedAt')
     redis.call('DEL', outcomes)
-    return {'half-open>closed', 'probe-succeeded'}
+    return {'half-open>closed', 'probe-succeeded', 'closed', 0}
   end
-  return {'', ''}
+  return unchanged()
 end
 local consecutive = redis.call('HINCRBY', key, 'consecutive', 1)
 if state == 'half-open' then
   if redis.call('HGET', key, 'probe') == token then return open('probe-failed', 'half-open') end
-  return {'', ''}
+  return unchanged()
 end
-if state == 'open' then return {'', ''} end
+if state == 'open' then return unchanged() end
 if consecutive >= threshold then return open('failures', 'closed') end
 local seen = redis.call('LRANGE', outcomes, 0, -1)
 if #seen >= windowSize then
@@ -109,7 +127,7 @@ if #seen >= windowSize then
   for _, value in ipairs(seen) do if value == '1' then failures = failures + 1 end end
   if failures / #seen > rate then return open('failure-rate', 'closed') end
 end
-return {'', ''}
+return unchanged()
 `;
 
 const TRIP = `${LUA_NOW_MS}
@@ -145,8 +163,8 @@ interface BreakerCommands {
     key: string,
     token: string,
     probeTimeoutMs: number,
-  ): Promise<[0 | 1, 0 | 1, number, BreakerStateName, string]>;
-  breakerRecord(...args: Array<string | number>): Promise<[string, string]>;
+  ): Promise<[0 | 1, 0 | 1, number, BreakerStateName, string, string?]>;
+  breakerRecord(...args: Array<string | number>): Promise<[string, string, BreakerStateName, number]>;
   breakerTrip(key: string, cooldownMs: number, reason: string): Promise<BreakerStateName>;
   breakerReleaseProbe(key: string, token: string): Promise<0 | 1>;
   breakerRead(
@@ -195,19 +213,19 @@ export class FleetBreaker extends EventEmitter<{ transition: [Transition] }> {
   /** May a request go out now? When half-open, only the one fleet-wide probe may. */
   async allow(): Promise<Permission> {
     const token = randomUUID();
-    const [allowed, probe, waitMs, state, transition] = await this.redis.breakerAllow(
+    const [allowed, probe, waitMs, state, transition, reason] = await this.redis.breakerAllow(
       this.key,
       token,
       this.probeTimeoutMs,
     );
     if (transition) this.announce(transition, 'cooldown-over');
     if (allowed === 1) return { allowed: true, probe: probe === 1, token };
-    return { allowed: false, retryAfterMs: Math.max(1, waitMs), state };
+    return { allowed: false, retryAfterMs: Math.max(1, waitMs), state, reason: reason ?? '' };
   }
 
-  /** Report how the request that `allow()` let through went. */
-  async record(token: string, outcome: 'success' | 'failure'): Promise<void> {
-    const [transition, reason] = await this.redis.breakerRecord(
+  /** Report how the request that `allow()` let through went; returns the state it left. */
+  async record(token: string, outcome: 'success' | 'failure'): Promise<Recorded> {
+    const [transition, reason, state, waitMs] = await this.redis.breakerRecord(
       this.key,
       this.outcomesKey,
       token,
@@ -218,6 +236,7 @@ export class FleetBreaker extends EventEmitter<{ transition: [Transition] }> {
       this.settings.cooldownMs,
     );
     if (transition) this.announce(transition, reason);
+    return { state, waitMs: Number(waitMs) };
   }
 
   /** The request `allow()` let through as the probe was never sent: free the probe slot. */

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { SourceSettings } from '@matchflow/config';
-import { Pool } from 'undici';
+import { errors, Pool } from 'undici';
 
 const DECODERS: Record<string, (input: Buffer) => Promise<Buffer>> = {
   gzip: promisify(gunzip),
@@ -31,10 +31,12 @@ export class HttpClient {
   private readonly basePath: string;
   private readonly origin: string;
   private readonly headers: Record<string, string>;
+  private readonly bodyMs: number;
 
   constructor(settings: HttpSettings, options: { connections?: number } = {}) {
     const base = new URL(settings.baseUrl);
     this.origin = base.origin;
+    this.bodyMs = settings.timeouts.bodyMs;
     this.basePath = base.pathname.replace(/\/$/, '');
     this.pool = new Pool(this.origin, {
       connections: options.connections ?? 16,
@@ -57,7 +59,18 @@ export class HttpClient {
     const started = performance.now();
     const fullPath = `${this.basePath}${path.startsWith('/') ? path : `/${path}`}`;
     const response = await this.pool.request({ method: 'GET', path: fullPath, headers: this.headers, signal });
-    const raw = Buffer.from(await response.body.arrayBuffer());
+    // undici's bodyTimeout bounds the gap between two pieces of the body; a body trickling in
+    // small pieces would never trip it. `timeouts.bodyMs` also bounds the whole body.
+    const deadline = setTimeout(
+      () => response.body.destroy(new errors.BodyTimeoutError(`body not complete within ${this.bodyMs} ms`)),
+      this.bodyMs,
+    );
+    let raw: Buffer;
+    try {
+      raw = Buffer.from(await response.body.arrayBuffer());
+    } finally {
+      clearTimeout(deadline);
+    }
     const text = (await decode(raw, response.headers['content-encoding'])).toString('utf8');
     return {
       url: `${this.origin}${fullPath}`,

@@ -104,4 +104,37 @@ describe('HttpClient', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('fails a body that trickles in past timeouts.bodyMs, though no gap between pieces reaches it', async () => {
+    const { createServer } = await import('node:http');
+    const { HttpClient } = await import('./client.js');
+    // Ten pieces 60 ms apart: undici's idle body timeout (200 ms) never fires; the whole body takes 600 ms.
+    const server = createServer(async (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      for (let piece = 0; piece < 10; piece += 1) {
+        if (response.destroyed) return;
+        response.write(piece === 0 ? '[0' : `,${piece}`);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+      response.end(']');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const client = new HttpClient({
+      kind: 'sofascore',
+      baseUrl: `http://127.0.0.1:${port}/api/v1`,
+      headers: {},
+      credentials: {},
+      timeouts: { connectMs: 1_000, headersMs: 1_000, bodyMs: 200 },
+    });
+    try {
+      const failure = await client.get('/slow').catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
+      expect(classifyNetworkError(failure, target)).toBeInstanceOf(UpstreamUnavailable);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
