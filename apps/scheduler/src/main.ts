@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
-import { startAlertLoop, startScheduler } from '@matchflow/pipeline';
+import { guardAgainstDriverCrashes, startAlertLoop, startScheduler } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, RedisEvictionPolicyError } from '@matchflow/queues';
 import { processLogger, stopOnSignals } from '@matchflow/telemetry';
 
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
 
   const database = await createDb(config);
   await migrate(database);
+  guardAgainstDriverCrashes(database, logger, 'scheduler');
   const scheduler = await startScheduler({ config, db: database.db, logger, connection });
   // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alerts = startAlertLoop({ db: database.db, redis: connection, config, logger });

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
-import { createDb, type Database, isDriverWriteAfterClose, migrate } from '@matchflow/db';
-import { FLEET_QUEUES, Fleet, isDatabaseUnavailable, startAlertLoop } from '@matchflow/pipeline';
+import { createDb, migrate } from '@matchflow/db';
+import { FLEET_QUEUES, Fleet, guardAgainstDriverCrashes, startAlertLoop } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, type QueueName, RedisEvictionPolicyError } from '@matchflow/queues';
-import { armFailpoints, FailpointSpecError, type Logger, processLogger, stopOnSignals } from '@matchflow/telemetry';
+import { armFailpoints, FailpointSpecError, processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * A worker process: `matchflow-worker [--queues ingest,build]` (default: every queue, the
@@ -51,29 +51,7 @@ async function main(): Promise<void> {
 
   const database = await createDb(config);
   await migrate(database);
-  const replacePool = poolReplacer(database, logger);
-  if (database.backend === 'postgres') {
-    process.on('uncaughtException', (error, origin) => {
-      if (isDriverWriteAfterClose(error)) {
-        // The query it belonged to was already rejected (and its job handed back); only the
-        // pool is damaged.
-        logger.warn({ err: error }, 'database driver wrote to a closed connection: connection pool replaced');
-        replacePool();
-        return;
-      }
-      if (origin === 'unhandledRejection' && isDatabaseUnavailable(error)) {
-        // postgres.js 3.4.9 can reject work of a transaction whose connection died after
-        // begin() has already rejected (porsager/postgres#1215): nobody awaits it any more, the
-        // server rolled the transaction back, and the job was handed back. Anything else stays
-        // fatal, as it is without a handler.
-        logger.warn({ err: error }, 'database connection lost under a transaction: connection pool replaced');
-        replacePool();
-        return;
-      }
-      process.stderr.write(`matchflow-worker: ${origin}: ${error.stack ?? error.message}\n`);
-      process.exit(1);
-    });
-  }
+  const replacePool = guardAgainstDriverCrashes(database, logger, 'worker');
   const fleet = Fleet.start({ config, db: database.db, logger, queues, onDatabaseUnavailable: replacePool });
   // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alertsRedis = createRedis(config.redis.url, 'client');
@@ -88,23 +66,6 @@ async function main(): Promise<void> {
     alertsRedis.disconnect();
     await database.close();
   });
-}
-
-/**
- * Replace the PostgreSQL connection pool (`Database.replacePool`) when the database was found
- * unreachable or the driver tripped over a closed connection: postgres.js 3.4.9 can leave a
- * pooled connection unable to send anything after its socket closed (porsager/postgres#1154), and
- * a fresh pool is the only cure. At most once a second; a no-op on PGlite.
- */
-function poolReplacer(database: Database, logger: Logger): () => void {
-  if (database.backend !== 'postgres') return () => {};
-  let lastAt = 0;
-  return () => {
-    if (Date.now() - lastAt < 1_000) return;
-    lastAt = Date.now();
-    logger.info('replacing the database connection pool');
-    database.replacePool().catch((error: unknown) => logger.warn({ err: error }, 'closing the old pool failed'));
-  };
 }
 
 main().catch((error: unknown) => {

@@ -18,6 +18,7 @@ export {
   startBackfill,
 } from './fleet/backfill.js';
 export { DATABASE_RETRY_MS, isDatabaseUnavailable } from './fleet/database-errors.js';
+export { guardAgainstDriverCrashes } from './fleet/driver-guard.js';
 export { isFinalFailure, toBullmqError } from './fleet/error-mapping.js';
 export { FLEET_QUEUES, Fleet, type FleetOptions } from './fleet/fleet.js';
 export { type RunRequest, type RunStart, triggerRun } from './fleet/trigger.js';

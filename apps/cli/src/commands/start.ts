@@ -2,7 +2,14 @@ import path from 'node:path';
 import type { Config } from '@matchflow/config';
 import { createDashboardServer, DashboardListenError, type DashboardServer } from '@matchflow/dashboard';
 import { createDb, migrate } from '@matchflow/db';
-import { Fleet, readLatestVersion, startAlertLoop, startScheduler, triggerRun } from '@matchflow/pipeline';
+import {
+  Fleet,
+  guardAgainstDriverCrashes,
+  readLatestVersion,
+  startAlertLoop,
+  startScheduler,
+  triggerRun,
+} from '@matchflow/pipeline';
 import { assertNoEviction, createRedis } from '@matchflow/queues';
 import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { createLogger } from '@matchflow/telemetry';
@@ -45,7 +52,8 @@ export async function start(config: Config, out: (line: string) => void, options
   out(`matchflow: database ${database.location}`);
   // Logs go to stderr, warnings and worse only, so the progress display stays readable.
   const logger = createLogger({ service: 'start', level: 'warn', destination: process.stderr });
-  const fleet = Fleet.start({ config: effective, db: database.db, logger });
+  const replacePool = guardAgainstDriverCrashes(database, logger, 'start');
+  const fleet = Fleet.start({ config: effective, db: database.db, logger, onDatabaseUnavailable: replacePool });
 
   const shutdown = async () => {
     await fleet.stop();
