@@ -1,4 +1,5 @@
 import type { Db } from '@matchflow/db';
+import { type QueueCountState, queueCounts } from '@matchflow/pipeline';
 import {
   type BreakerState,
   type LimiterState,
@@ -345,33 +346,13 @@ export async function sourceStates(resources: DashboardResources, prefix: string
   );
 }
 
-/** The job states counted per queue. */
-export const QUEUE_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'waiting-children',
-  'completed',
-  'failed',
-] as const;
-
 export interface QueueDepth {
   queue: string;
   paused: boolean;
-  counts: Record<(typeof QUEUE_STATES)[number], number>;
+  counts: Record<QueueCountState, number>;
 }
 
 /** Jobs per state of every pipeline queue. */
 export async function queueDepths(resources: DashboardResources): Promise<QueueDepth[]> {
-  return Promise.all(
-    resources.queues().map(async (queue) => {
-      const [counts, paused] = await Promise.all([queue.getJobCounts(...QUEUE_STATES), queue.isPaused()]);
-      return {
-        queue: queue.name,
-        paused,
-        counts: Object.fromEntries(QUEUE_STATES.map((state) => [state, num(counts[state])])) as QueueDepth['counts'],
-      };
-    }),
-  );
+  return Promise.all(resources.queues().map(async (queue) => ({ queue: queue.name, ...(await queueCounts(queue)) })));
 }

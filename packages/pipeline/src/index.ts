@@ -40,12 +40,20 @@ export {
   type HealthReport,
 } from './ops/health.js';
 export {
+  HEALTH_PROBE_TIMEOUT_MS,
+  HealthListenError,
+  type HealthServer,
+  type HealthServerOptions,
+  startHealthServer,
+} from './ops/health-server.js';
+export {
   isQueueName,
   QUEUE_COUNT_STATES,
   QUEUE_NAMES,
   QueueAdmin,
   type QueueCountState,
   type QueueStats,
+  queueCounts,
 } from './ops/queue-admin.js';
 export {
   type Leaderboard,

@@ -30,6 +30,13 @@ export interface QueueStats {
   counts: Record<QueueCountState, number>;
 }
 
+/** Job counts per state and the paused flag of one queue (the CLI's and the dashboard's figures). */
+export async function queueCounts(queue: Queue): Promise<Omit<QueueStats, 'name'>> {
+  const [counts, paused] = await Promise.all([queue.getJobCounts(...QUEUE_COUNT_STATES), queue.isPaused()]);
+  const complete = Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, Number(counts[state] ?? 0)]));
+  return { paused, counts: complete as Record<QueueCountState, number> };
+}
+
 /** Every queue of the catalog, in its order. */
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
 
@@ -65,14 +72,7 @@ export class QueueAdmin {
 
   /** Job counts per state and the paused flag, for the given queues (default: all). */
   async stats(names: readonly QueueName[] = QUEUE_NAMES): Promise<QueueStats[]> {
-    return Promise.all(
-      names.map(async (name) => {
-        const queue = this.queue(name);
-        const [counts, paused] = await Promise.all([queue.getJobCounts(...QUEUE_COUNT_STATES), queue.isPaused()]);
-        const complete = Object.fromEntries(QUEUE_COUNT_STATES.map((state) => [state, Number(counts[state] ?? 0)]));
-        return { name, paused, counts: complete as Record<QueueCountState, number> };
-      }),
-    );
+    return Promise.all(names.map(async (name) => ({ name, ...(await queueCounts(this.queue(name))) })));
   }
 
   async pause(name: QueueName): Promise<void> {
