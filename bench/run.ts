@@ -4,13 +4,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { benchEndToEnd } from './end-to-end.js';
 import { benchEngine } from './engine.js';
+import type { BenchEnv } from './fleet.js';
+import { deleteKeys } from './fleet.js';
+import { benchHourly } from './hourly.js';
 import { benchPublish } from './publish.js';
+import { benchUpstream } from './upstream.js';
 
 /*
- * `npm run bench`: measures on this machine and writes bench/results/<timestamp>.json plus a
- * table. Benchmarks are not tests: nothing here passes or fails on a timing. docs/performance.md
- * explains the figures.
+ * `npm run bench [-- NAME...]`: measures on this machine and writes bench/results/<timestamp>.json
+ * plus a table. Benchmarks are not tests: nothing here passes or fails on a timing.
+ * docs/performance.md explains the figures. NAMEs pick benchmarks (default: all of them).
+ *
+ * The fleet benchmarks (upstream, end-to-end, hourly) use Redis at REDIS_URL (default
+ * redis://127.0.0.1:6379) under a key prefix of this run's own, deleted afterwards, and a
+ * PostgreSQL server at MATCHFLOW_BENCH_DATABASE_URL or TEST_DATABASE_URL, on which each creates
+ * and drops a database of its own; without one, what needs PostgreSQL is skipped.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,14 +36,41 @@ interface Row {
   goal?: string;
 }
 
-function machine() {
+/** The machine, and the servers the fleet benchmarks use (their versions, as they answer). */
+async function machine(env: BenchEnv) {
   const cpus = os.cpus();
+  let redis = 'unavailable';
+  const client = new Redis(env.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    redis = /^redis_version:(\S+)/m.exec(await client.info('server'))?.[1] ?? 'unknown';
+  } catch {
+    // Reported as unavailable; the fleet benchmarks will say why they failed.
+  } finally {
+    client.disconnect();
+  }
+  let postgresVersion = 'not configured (MATCHFLOW_BENCH_DATABASE_URL / TEST_DATABASE_URL)';
+  if (env.postgresUrl) {
+    const sqlClient = postgres(env.postgresUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+    try {
+      const [row] = await sqlClient<{ version: string }[]>`SELECT version()`;
+      postgresVersion = row?.version ?? 'unknown';
+    } catch (error) {
+      postgresVersion = `unavailable (${(error as Error).message})`;
+    } finally {
+      await sqlClient.end();
+    }
+  }
   return {
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     os: `${os.type()} ${os.release()}`,
+    redis,
+    postgres: postgresVersion,
+    loadAverageAtStart: os.loadavg().map((load) => Number(load.toFixed(2))),
   };
 }
 
@@ -149,8 +188,213 @@ async function publishRows(): Promise<Row[]> {
   ];
 }
 
-const rows = [...engineRows(), ...ratingsRateRows(), ...(await publishRows())];
-const result = { createdAt: new Date().toISOString(), machine: machine(), results: rows };
+/** Upstream-bound throughput: 1, 2 and 4 worker processes within a budget of R requests/s. */
+async function upstreamRows(env: BenchEnv, details: Record<string, unknown>): Promise<Row[]> {
+  if (!env.postgresUrl) {
+    console.info('[bench] upstream: needs PostgreSQL (worker processes cannot share PGlite): skipped');
+    return [];
+  }
+  const figures = await benchUpstream(env);
+  details.upstream = figures;
+  return figures.flatMap((figure) => {
+    const name = `upstream-bound: R = ${figure.ratePerSec}/s, ${latencyText(figure.latency)}, ${figure.processes} worker process${figure.processes === 1 ? '' : 'es'}, ${figure.matches} matches`;
+    return [
+      {
+        benchmark: name,
+        figure: 'achieved requests/s (requests / (first to last arrival + 1 s))',
+        value: round(figure.achievedPerSec, 1),
+        unit: 'requests/s',
+      },
+      {
+        benchmark: name,
+        figure: 'efficiency (achieved / R)',
+        value: round(figure.efficiency, 3),
+        unit: '',
+        goal: figure.processes >= 2 && figure.latency.baseMs + figure.latency.jitterMs > 0 ? '>= 0.97' : '',
+      },
+      {
+        benchmark: name,
+        figure: 'steady-state efficiency (busiest 10 s window / (10 s x R))',
+        value: round(figure.steadyPerSec / figure.ratePerSec, 3),
+        unit: '',
+      },
+      {
+        benchmark: name,
+        figure: 'most requests in any 1 s window',
+        value: figure.peakRequestsPer1s,
+        unit: 'requests',
+        goal: `<= ${figure.ratePerSec}`,
+      },
+      {
+        benchmark: name,
+        figure: 'matches/s (trigger to run closed)',
+        value: round(figure.matchesPerSec, 1),
+        unit: 'matches/s',
+      },
+      { benchmark: name, figure: 'run time (trigger to run closed)', value: Math.round(figure.runMs), unit: 'ms' },
+      {
+        benchmark: name,
+        figure: `ideal time: ${figure.requests.toLocaleString('en-US')} requests / R`,
+        value: Math.round(figure.idealMs),
+        unit: 'ms',
+      },
+    ];
+  });
+}
+
+/** Unthrottled end to end on PostgreSQL (1 and 2 worker processes) and PGlite (in process), with the floors. */
+async function endToEndRows(env: BenchEnv, details: Record<string, unknown>): Promise<Row[]> {
+  if (!env.postgresUrl) console.info('[bench] end-to-end: no PostgreSQL configured: PGlite only');
+  const result = await benchEndToEnd(env);
+  details.endToEnd = result;
+  const rows: Row[] = [
+    {
+      benchmark: 'floor: no-op BullMQ jobs (one Worker, concurrency 8, this process)',
+      figure: 'jobs/s',
+      value: Math.round(result.noopJobsPerSec),
+      unit: 'jobs/s',
+    },
+    {
+      benchmark: 'floor: raw HTTP against the replay (undici Pool, 16 at once, this process)',
+      figure: 'GET event/{id} + JSON.parse per second',
+      value: Math.round(result.rawHttpPerSec),
+      unit: 'requests/s',
+    },
+  ];
+  for (const figure of result.scenarios) {
+    const where =
+      figure.backend === 'postgres'
+        ? `PostgreSQL, ${figure.processes} worker process${figure.processes === 1 ? '' : 'es'}`
+        : 'PGlite, Fleet inside the bench process (single process)';
+    const name = `end to end, unthrottled: ${where}, ${figure.matches} matches`;
+    const perMatch = (ms: number) => (ms / Math.max(1, figure.matches)).toFixed(1);
+    rows.push(
+      {
+        benchmark: name,
+        figure: 'matches/s (trigger to run closed)',
+        value: round(figure.matchesPerSec, 1),
+        unit: 'matches/s',
+        goal: figure.backend === 'postgres' && figure.processes === 2 ? '>= 500' : '',
+      },
+      { benchmark: name, figure: 'run time (trigger to run closed)', value: Math.round(figure.runMs), unit: 'ms' },
+      {
+        benchmark: name,
+        figure: 'of which ingest (first ingest start to last ingest end)',
+        value: Math.round(figure.stages.ingestMs),
+        unit: 'ms',
+      },
+      {
+        benchmark: name,
+        figure: 'of which ratings + build + publish',
+        value: Math.round(figure.stages.ratingsMs + figure.stages.buildMs + figure.stages.publishMs),
+        unit: 'ms',
+      },
+      {
+        benchmark: name,
+        figure: `CPU per match: workers ${perMatch(figure.cpu.workersMs)}, PostgreSQL ${perMatch(figure.cpu.postgresMs)}, Redis ${perMatch(figure.cpu.redisMs)}, replay + bench ${perMatch(figure.cpu.benchMs)}; total`,
+        value: Number(perMatch(figure.cpu.workersMs + figure.cpu.postgresMs + figure.cpu.redisMs + figure.cpu.benchMs)),
+        unit: 'ms CPU',
+      },
+      {
+        benchmark: name,
+        figure: `queue overhead share (${round(figure.jobsPerMatch, 3)} jobs/match at the no-op rate / time per match)`,
+        value: round(figure.queueOverheadShare * 100, 1),
+        unit: '%',
+      },
+    );
+  }
+  return rows;
+}
+
+/** The hourly run of a season with nothing new: trigger to closed, and the requests it made. */
+async function hourlyRows(env: BenchEnv, details: Record<string, unknown>): Promise<Row[]> {
+  if (!env.postgresUrl) console.info('[bench] hourly: no PostgreSQL configured: on PGlite, in this process');
+  const figures = await benchHourly(env);
+  details.hourly = figures;
+  return figures.flatMap((figure) => {
+    const where = figure.backend === 'postgres' ? 'PostgreSQL, 1 worker process' : 'PGlite, in process';
+    const name = `hourly no-change run: ${figure.listed} matches held, ${where}, ${latencyText(figure.latency)}`;
+    return [
+      {
+        benchmark: name,
+        figure: `trigger to run closed (median of ${figure.closeMsAll.length})`,
+        value: Math.round(figure.closeMs),
+        unit: 'ms',
+        goal: '< 2,000',
+      },
+      { benchmark: name, figure: 'upstream requests (season listing pages)', value: figure.requests, unit: 'requests' },
+      {
+        benchmark: name,
+        figure: 'other upstream requests; matches selected',
+        value: figure.otherRequests + figure.selected,
+        unit: '',
+        goal: '0',
+      },
+    ];
+  });
+}
+
+function latencyText(latency: { baseMs: number; jitterMs: number }): string {
+  return latency.baseMs + latency.jitterMs === 0
+    ? 'no latency'
+    : `latency ${latency.baseMs}-${latency.baseMs + latency.jitterMs} ms`;
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+const BENCHMARKS = ['engine', 'ratings-rate', 'publish', 'upstream', 'end-to-end', 'hourly'] as const;
+type BenchmarkName = (typeof BENCHMARKS)[number];
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+if (unknown.length > 0) {
+  console.error(`bench: unknown benchmark(s) ${unknown.join(', ')} (known: ${BENCHMARKS.join(', ')})`);
+  process.exit(2);
+}
+const selected = requested.length > 0 ? BENCHMARKS.filter((name) => requested.includes(name)) : [...BENCHMARKS];
+
+const createdAt = new Date().toISOString();
+// Read once, here; `npm run bench` runs outside turbo, so nothing is cached on them.
+const { REDIS_URL, MATCHFLOW_BENCH_DATABASE_URL, TEST_DATABASE_URL } = process.env;
+const env: BenchEnv = {
+  redisUrl: REDIS_URL ?? 'redis://127.0.0.1:6379',
+  postgresUrl: MATCHFLOW_BENCH_DATABASE_URL ?? TEST_DATABASE_URL,
+  prefix: `matchflow-bench:${createdAt.replace(/[-:.]/g, '')}`,
+};
+const details: Record<string, unknown> = {};
+const RUNNERS: Record<BenchmarkName, () => Row[] | Promise<Row[]>> = {
+  engine: engineRows,
+  'ratings-rate': ratingsRateRows,
+  publish: publishRows,
+  upstream: () => upstreamRows(env, details),
+  'end-to-end': () => endToEndRows(env, details),
+  hourly: () => hourlyRows(env, details),
+};
+
+const machineInfo = await machine(env);
+const rows: Row[] = [];
+const secondsPerBenchmark: Record<string, number> = {};
+const benchStarted = performance.now();
+try {
+  for (const name of selected) {
+    const started = performance.now();
+    console.info(`[bench] ${name}...`);
+    rows.push(...(await RUNNERS[name]()));
+    secondsPerBenchmark[name] = round((performance.now() - started) / 1_000, 1);
+  }
+} finally {
+  // Whatever a fleet left behind under this run's prefix (each cleans its own; this is the net).
+  await deleteKeys(env.redisUrl, env.prefix).catch(() => undefined);
+}
+const result = {
+  createdAt,
+  machine: { ...machineInfo, loadAverageAtEnd: os.loadavg().map((load) => round(load, 2)) },
+  secondsPerBenchmark,
+  totalSeconds: round((performance.now() - benchStarted) / 1_000, 1),
+  results: rows,
+  details,
+};
 const directory = path.join(ROOT, 'bench', 'results');
 mkdirSync(directory, { recursive: true });
 const file = path.join(directory, `${result.createdAt.replaceAll(':', '-')}.json`);
@@ -180,5 +424,10 @@ const formatted = rows.map((row) => ({
   goal: row.goal ?? '',
 }));
 process.stdout.write(
-  `machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}\n\n${table(formatted)}\n\nwrote ${path.relative(ROOT, file)}\n`,
+  `machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, ` +
+    `Redis ${result.machine.redis}, PostgreSQL ${result.machine.postgres.split(' on ')[0]}, ` +
+    `load ${result.machine.loadAverageAtStart.join(' ')} at start, ${result.machine.loadAverageAtEnd.join(' ')} at end\n\n` +
+    `${table(formatted)}\n\n${result.totalSeconds} s (${Object.entries(secondsPerBenchmark)
+      .map(([name, seconds]) => `${name} ${seconds} s`)
+      .join(', ')})\nwrote ${path.relative(ROOT, file)}\n`,
 );
