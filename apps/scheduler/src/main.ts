@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
-import { guardAgainstDriverCrashes, startAlertLoop, startScheduler } from '@matchflow/pipeline';
+import {
+  guardAgainstDriverCrashes,
+  HealthListenError,
+  startAlertLoop,
+  startConfiguredHealthServer,
+  startScheduler,
+} from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, RedisEvictionPolicyError } from '@matchflow/queues';
-import { processLogger, stopOnSignals } from '@matchflow/telemetry';
+import { exitOnFatal, processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * The scheduler process: `matchflow-scheduler`. Keeps the BullMQ job schedulers equal to the
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
   const database = await createDb(config);
   await migrate(database);
   guardAgainstDriverCrashes(database, logger, 'scheduler');
+  const health = await startConfiguredHealthServer(config, { redis: connection, database, logger });
   const scheduler = await startScheduler({ config, db: database.db, logger, connection });
   // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alerts = startAlertLoop({ db: database.db, redis: connection, config, logger });
@@ -39,14 +46,11 @@ async function main(): Promise<void> {
   stopOnSignals(logger, 'scheduler', async () => {
     await scheduler.stop();
     await alerts.stop();
+    await health?.close();
     await database.close();
     await connection.quit().catch(() => connection.disconnect());
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `matchflow-scheduler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+// A health port that cannot be bound is a setting to fix: its message, no stack.
+main().catch(exitOnFatal('scheduler', (error) => error instanceof HealthListenError));

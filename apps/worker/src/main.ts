@@ -2,9 +2,16 @@
 import { parseArgs } from 'node:util';
 import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
-import { FLEET_QUEUES, Fleet, guardAgainstDriverCrashes, startAlertLoop } from '@matchflow/pipeline';
+import {
+  FLEET_QUEUES,
+  Fleet,
+  guardAgainstDriverCrashes,
+  HealthListenError,
+  startAlertLoop,
+  startConfiguredHealthServer,
+} from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, type QueueName, RedisEvictionPolicyError } from '@matchflow/queues';
-import { armFailpoints, FailpointSpecError, processLogger, stopOnSignals } from '@matchflow/telemetry';
+import { armFailpoints, exitOnFatal, FailpointSpecError, processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * A worker process: `matchflow-worker [--queues ingest,build]` (default: every queue, the
@@ -52,10 +59,12 @@ async function main(): Promise<void> {
   const database = await createDb(config);
   await migrate(database);
   const replacePool = guardAgainstDriverCrashes(database, logger, 'worker');
-  const fleet = Fleet.start({ config, db: database.db, logger, queues, onDatabaseUnavailable: replacePool });
-  // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alertsRedis = createRedis(config.redis.url, 'client');
   alertsRedis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  // Before the fleet takes a job: a health port that is taken stops the process cleanly.
+  const health = await startConfiguredHealthServer(config, { redis: alertsRedis, database, logger });
+  const fleet = Fleet.start({ config, db: database.db, logger, queues, onDatabaseUnavailable: replacePool });
+  // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alerts = startAlertLoop({ db: database.db, redis: alertsRedis, config, logger });
   logger.info({ queues, concurrency: config.workers.concurrency, database: database.location }, 'worker started');
 
@@ -63,14 +72,11 @@ async function main(): Promise<void> {
     logger.info({ timeoutMs: config.workers.shutdownTimeoutMs }, 'finishing jobs in flight');
     await fleet.stop();
     await alerts.stop();
+    await health?.close();
     alertsRedis.disconnect();
     await database.close();
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `matchflow-worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+// A health port that cannot be bound is a setting to fix: its message, no stack.
+main().catch(exitOnFatal('worker', (error) => error instanceof HealthListenError));

@@ -395,6 +395,19 @@ export const WorkerSettings = z.strictObject({
   stalledIntervalMs: positiveInt().default(30_000),
 });
 
+/**
+ * The optional health listener of the worker and scheduler processes, which serve no HTTP
+ * otherwise (the dashboard has its own /healthz and /readyz). Off unless `port` is set. It
+ * answers `/healthz` (the process is up) and `/readyz` (Redis and the database answer) with a
+ * status and booleans only, never an address or an error text, so binding it beyond loopback
+ * (a container's probes) needs no credentials (docs/deployment.md, docs/security.md).
+ */
+export const HealthSettings = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Absent: no listener. Give each process on one host its own port. */
+  port: int().pipe(z.number().min(1).max(65_535)).optional(),
+});
+
 export const RunSettings = z.strictObject({
   /** A trigger for a scope whose previous run is still going: `skip` it, or `queue` it behind. */
   overlap: z.enum(['skip', 'queue']).default('skip'),
@@ -455,6 +468,7 @@ export const ConfigSchema = z
     alerts: AlertSettings.prefault({}),
     dashboard: DashboardSettings.prefault({}),
     workers: WorkerSettings.prefault({}),
+    health: HealthSettings.prefault({}),
     runs: RunSettings.prefault({}),
     scheduler: SchedulerSettings.prefault({}),
   })

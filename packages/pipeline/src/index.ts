@@ -44,6 +44,7 @@ export {
   HealthListenError,
   type HealthServer,
   type HealthServerOptions,
+  startConfiguredHealthServer,
   startHealthServer,
 } from './ops/health-server.js';
 export {

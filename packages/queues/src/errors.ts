@@ -18,7 +18,7 @@ export class RedisEvictionPolicyError extends Error {
   constructor(policy: string) {
     super(
       `Redis maxmemory-policy is '${policy}', but matchflow needs 'noeviction': evicting a queue key loses jobs. ` +
-        `Fix: set 'maxmemory-policy noeviction' in redis.conf (see infra/redis.conf) or run ` +
+        `Fix: set 'maxmemory-policy noeviction' in redis.conf (see infra/redis/redis.conf) or run ` +
         `'redis-cli CONFIG SET maxmemory-policy noeviction' (and CONFIG REWRITE to keep it).`,
     );
     this.name = 'RedisEvictionPolicyError';

@@ -28,4 +28,4 @@ export {
   redactionPaths,
   wantsPrettyLogs,
 } from './logger.js';
-export { processLogger, stopOnSignals } from './process.js';
+export { exitOnFatal, processLogger, stopOnSignals } from './process.js';

@@ -39,3 +39,17 @@ export function stopOnSignals(logger: Logger, service: string, stop: (signal: No
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/**
+ * For `main().catch(...)` of a process: write why it cannot go on to stderr and exit 1. Errors
+ * `expected` says are the user's to fix (a setting, a taken port) show their message alone;
+ * anything else shows its stack, since it is a bug to report.
+ */
+export function exitOnFatal(service: string, expected: (error: unknown) => boolean = () => false) {
+  return (error: unknown): never => {
+    const shown =
+      error instanceof Error ? (expected(error) ? error.message : (error.stack ?? error.message)) : String(error);
+    process.stderr.write(`matchflow-${service}: ${shown}\n`);
+    process.exit(1);
+  };
+}

@@ -138,6 +138,7 @@ export function baseConfig(): { [key: string]: Json } {
       lockDurationMs: 30000,
       stalledIntervalMs: 30000,
     },
+    health: { host: '127.0.0.1', port: 8081 },
     runs: { overlap: 'skip', staleAfterMs: 21600000 },
     scheduler: { syncIntervalMs: 60000, maintenance: { schedule: '30 3 * * *', timezone: 'UTC', missedRuns: 'once' } },
   };

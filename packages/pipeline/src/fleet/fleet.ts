@@ -412,19 +412,45 @@ export class Fleet {
    */
   async stop(timeoutMs = this.options.config.workers.shutdownTimeoutMs): Promise<void> {
     const graceful = Promise.all(this.workers.map((worker) => worker.close()));
-    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-    if ((await Promise.race([graceful.then(() => 'done' as const), deadline])) === 'timeout') {
+    if (!(await settlesWithin(graceful, timeoutMs))) {
       this.logger.warn({ timeoutMs }, 'shutdown deadline passed: stopping with jobs in flight');
-      await Promise.all(this.workers.map((worker) => worker.close(true)));
+      // After a Redis restart a BullMQ blocking client can stay "reconnecting" and never let
+      // close() resolve (taskforcesh/bullmq#4656): every step from here on is bounded too, and
+      // the connections are cut at the end whatever happened.
+      const forced = Promise.all(this.workers.map((worker) => worker.close(true)));
+      if (!(await settlesWithin(forced, FORCE_CLOSE_MS))) this.logger.warn('workers did not close: disconnecting');
     }
-    await this.producer.close();
-    await Promise.all(this.clients.map((client) => client.close()));
-    await Promise.all(this.connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+    await settlesWithin(this.producer.close(), FORCE_CLOSE_MS);
+    await settlesWithin(Promise.all(this.clients.map((client) => client.close())), FORCE_CLOSE_MS);
+    const quit = Promise.all(this.connections.map((connection) => connection.quit().catch(() => undefined)));
+    await settlesWithin(quit, FORCE_CLOSE_MS);
+    for (const connection of this.connections) connection.disconnect();
   }
 
   /** The build job of a run, for callers that wait on it. */
   static buildJobId(data: { runId: string; competition: string; season: string }): string {
     return jobIds.build(data);
+  }
+}
+
+/** How long each step of a forced shutdown may take before the next one goes ahead anyway. */
+const FORCE_CLOSE_MS = 5_000;
+
+/** Whether `work` settled (either way) within `ms`; it is not cancelled when it did not. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
