@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { benchCorrection } from './correction.js';
 import { benchEndToEnd } from './end-to-end.js';
 import { benchEngine } from './engine.js';
 import type { BenchEnv } from './fleet.js';
@@ -334,6 +335,37 @@ async function hourlyRows(env: BenchEnv, details: Record<string, unknown>): Prom
   });
 }
 
+/** One corrected match in a three-season pool: the ratings replay beside a full recompute. */
+async function correctionRows(env: BenchEnv, details: Record<string, unknown>): Promise<Row[]> {
+  if (!env.postgresUrl) console.info('[bench] correction: no PostgreSQL configured: on PGlite, in this process');
+  const figures = await benchCorrection(env);
+  details.correction = figures;
+  const where = figures.backend === 'postgres' ? 'PostgreSQL' : 'PGlite';
+  const name = `correction in a 3-season pool (${figures.poolMatches} rated matches, ${where})`;
+  return [
+    {
+      benchmark: name,
+      figure: `full recompute (${figures.fullRows} matches rated)`,
+      value: Math.round(figures.fullMs),
+      unit: 'ms',
+    },
+    ...figures.corrections.flatMap((correction) => [
+      {
+        benchmark: name,
+        figure: `${correction.where} correction: ratings stage (${correction.ingested} match re-ingested)`,
+        value: Math.round(correction.stageMs),
+        unit: 'ms',
+      },
+      {
+        benchmark: name,
+        figure: `${correction.where} correction: match ratings rewritten`,
+        value: correction.rewritten,
+        unit: 'rows',
+      },
+    ]),
+  ];
+}
+
 function latencyText(latency: { baseMs: number; jitterMs: number }): string {
   return latency.baseMs + latency.jitterMs === 0
     ? 'no latency'
@@ -344,7 +376,7 @@ function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-const BENCHMARKS = ['engine', 'ratings-rate', 'publish', 'upstream', 'end-to-end', 'hourly'] as const;
+const BENCHMARKS = ['engine', 'ratings-rate', 'publish', 'upstream', 'end-to-end', 'hourly', 'correction'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
@@ -370,6 +402,7 @@ const RUNNERS: Record<BenchmarkName, () => Row[] | Promise<Row[]>> = {
   upstream: () => upstreamRows(env, details),
   'end-to-end': () => endToEndRows(env, details),
   hourly: () => hourlyRows(env, details),
+  correction: () => correctionRows(env, details),
 };
 
 const machineInfo = await machine(env);
