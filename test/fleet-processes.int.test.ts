@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@matchflow/config';
 import { core, ops } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase } from '@matchflow/db/testing';
-import { triggerRun } from '@matchflow/pipeline';
 import { Producer } from '@matchflow/queues';
 import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay';
 import { testRedis } from '@matchflow/testing';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './support/run-cli.js';
+import { FROM_SOURCE, type NodeProcess, spawnNode } from './support/spawn-node.js';
 
 /*
  * Real worker processes (apps/worker) sharing PostgreSQL and Redis: horizontal scale within the
@@ -23,7 +23,6 @@ import { runCli } from './support/run-cli.js';
 const serverUrl = process.env.TEST_DATABASE_URL;
 if (!serverUrl) console.info('[fleet processes] TEST_DATABASE_URL is not set: multi-process tests skipped');
 const WORKER_MAIN = fileURLToPath(new URL('../apps/worker/src/main.ts', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 const BUDGET_PER_SEC = 120;
 
 describe.skipIf(!serverUrl)('worker processes', () => {
@@ -87,30 +86,12 @@ describe.skipIf(!serverUrl)('worker processes', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  function startWorker(): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-    const child = spawn(process.execPath, ['--conditions=matchflow-source', '--import', TSX_LOADER, WORKER_MAIN], {
+  function startWorker(): NodeProcess {
+    return spawnNode([...FROM_SOURCE, WORKER_MAIN], {
       cwd: workDir,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, REDIS_URL: 'redis://127.0.0.1:6379' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { DATABASE_URL: databaseUrl, REDIS_URL: 'redis://127.0.0.1:6379' },
+      track: workers,
     });
-    workers.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))), output: () => output };
-  }
-
-  async function _trigger(season: string): Promise<string> {
-    const started = await triggerRun(
-      { db: database.db, producer, config },
-      { competitionId: 'demo-league', season, mode: 'full', trigger: 'cli' },
-    );
-    if (started.outcome !== 'started') throw new Error('run not started');
-    return started.runId;
   }
 
   async function finishedRun(runId: string, timeout = 150_000) {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PrivateRedis, redisServerAvailable, startPrivateRedis } from '@matchflow/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FROM_SOURCE, type NodeProcess, spawnNode } from '../support/spawn-node.js';
 
 /*
  * The optional health listener of the worker and scheduler (`health.port`, docs/deployment.md),
@@ -18,7 +19,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const WORKER_MAIN = fileURLToPath(new URL('../../apps/worker/src/main.ts', import.meta.url));
 const SCHEDULER_MAIN = fileURLToPath(new URL('../../apps/scheduler/src/main.ts', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 
 const hasRedisServer = redisServerAvailable();
 if (!hasRedisServer) console.info('[health listener] redis-server is not on PATH: tests skipped');
@@ -29,12 +29,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-interface Launched {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
 }
 
 describe.skipIf(!hasRedisServer)('the health listener of worker and scheduler processes', () => {
@@ -51,29 +45,19 @@ describe.skipIf(!hasRedisServer)('the health listener of worker and scheduler pr
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  function launch(main: string, env: Record<string, string>): Launched {
+  function launch(main: string, env: Record<string, string>): NodeProcess {
     const dir = mkdtempSync(path.join(tmpdir(), 'matchflow-health-'));
     dirs.push(dir);
-    const child = spawn(process.execPath, ['--conditions=matchflow-source', '--import', TSX_LOADER, main], {
+    return spawnNode([...FROM_SOURCE, main], {
       cwd: dir,
       env: {
-        PATH: process.env.PATH ?? '',
         REDIS_URL: redis.url,
         MATCHFLOW_DATA_DIR: path.join(dir, 'data'),
         MATCHFLOW_LOG_LEVEL: 'info',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      track: children,
     });
-    children.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))), output: () => output };
   }
 
   async function get(url: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
@@ -81,7 +65,7 @@ describe.skipIf(!hasRedisServer)('the health listener of worker and scheduler pr
     return { status: response.status, text: await response.text() };
   }
 
-  async function waitForListener(base: string, process: Launched): Promise<void> {
+  async function waitForListener(base: string, process: NodeProcess): Promise<void> {
     await vi.waitFor(
       async () => {
         if (process.child.exitCode !== null) throw new Error(`exited early:\n${process.output()}`);

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { createDashboardServer } from '@matchflow/dashboard';
 import { startReplay } from '@matchflow/replay';
 import { createLogger } from '@matchflow/telemetry';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { FROM_SOURCE, spawnNode } from '../support/spawn-node.js';
 
 /*
  * The replay upstream and the dashboard bind to 127.0.0.1 unless told otherwise: started with
@@ -19,7 +20,6 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const REPLAY_BIN = fileURLToPath(new URL('../../apps/replay-api/bin/matchflow-replay.mjs', import.meta.url));
 const DASHBOARD_MAIN = fileURLToPath(new URL('../../apps/dashboard/src/main.ts', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 const logger = createLogger({ service: 'test', level: 'silent' });
 const workDir = mkdtempSync(path.join(tmpdir(), 'matchflow-security-loopback-'));
 const children: ChildProcess[] = [];
@@ -56,20 +56,7 @@ async function expectLoopbackOnly(port: number): Promise<void> {
 }
 
 function launch(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, args, {
-    cwd: workDir,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += String(chunk);
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += String(chunk);
-  });
-  return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
+  return spawnNode(args, { cwd: workDir, env, track: children });
 }
 
 describe('loopback by default', () => {
@@ -88,7 +75,7 @@ describe('loopback by default', () => {
     expect(host).toBe('127.0.0.1');
     await expectLoopbackOnly(Number(port));
     command.child.kill('SIGTERM');
-    expect(await command.exited).toBe(0);
+    expect(await command.exited, command.output()).toBe(0);
   });
 
   it('the dashboard: dashboard.host defaults to 127.0.0.1 and the server listens there only', async () => {
@@ -106,7 +93,7 @@ describe('loopback by default', () => {
   });
 
   it('the dashboard command: on loopback by default; beyond it without credentials, exit 2 naming the key', async () => {
-    const tsx = ['--conditions=matchflow-source', '--import', TSX_LOADER, DASHBOARD_MAIN];
+    const tsx = [...FROM_SOURCE, DASHBOARD_MAIN];
     // All at once: each is a process start of its own.
     const dashboard = launch(tsx, { MATCHFLOW_DASHBOARD__PORT: '0' });
     const exposed = ['0.0.0.0', ...OTHER_ADDRESSES.slice(0, 1)].map((host) => ({

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { testRedis } from '@matchflow/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CliResult, runCli } from '../support/run-cli.js';
+import { FROM_SOURCE, type NodeProcess, spawnNode } from '../support/spawn-node.js';
 
 /*
  * Secrets never reach a log line, a CLI answer or a file under the data directory. Every kind of
@@ -30,7 +31,6 @@ if (!serverUrl)
   console.info('[secrets in logs] TEST_DATABASE_URL is not set: skipped (several processes share PostgreSQL)');
 const WORKER_MAIN = fileURLToPath(new URL('../../apps/worker/src/main.ts', import.meta.url));
 const DASHBOARD_MAIN = fileURLToPath(new URL('../../apps/dashboard/src/main.ts', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 
 const SECRETS = {
   sofascoreToken: 's3cr3t-sofascore-token-8d1f',
@@ -73,12 +73,6 @@ function filesUnder(dir: string): string[] {
     const full = path.join(dir, entry.name);
     return entry.isDirectory() ? filesUnder(full) : [full];
   });
-}
-
-interface Started {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
 }
 
 describe.skipIf(!serverUrl)('secrets in logs', () => {
@@ -172,21 +166,8 @@ describe.skipIf(!serverUrl)('secrets in logs', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  function spawnApp(main: string, extraEnv: Record<string, string> = {}): Started {
-    const child = spawn(process.execPath, ['--conditions=matchflow-source', '--import', TSX_LOADER, main], {
-      cwd: workDir,
-      env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    return { child, exited: new Promise((resolve) => child.on('exit', resolve)), output: () => output };
+  function spawnApp(main: string, extraEnv: Record<string, string> = {}): NodeProcess {
+    return spawnNode([...FROM_SOURCE, main], { cwd: workDir, env: { ...env, ...extraEnv }, track: children });
   }
 
   it('a run with every kind of credential configured leaves none of them in any output or file', async () => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { type TestRedis, testRedis } from '@matchflow/testing';
 import { and, eq, sql } from 'drizzle-orm';
 import { expect, vi } from 'vitest';
 import { runStages } from '../../support/run-stages.js';
+import { FROM_SOURCE, spawnNode } from '../../support/spawn-node.js';
 
 /*
  * The chaos suite's fleet: the replay upstream, a PostgreSQL database of the test file's own, a
@@ -30,7 +31,6 @@ export const serverUrl = process.env.TEST_DATABASE_URL;
 
 const WORKER_MAIN = fileURLToPath(new URL('../../../apps/worker/src/main.ts', import.meta.url));
 const SCHEDULER_MAIN = fileURLToPath(new URL('../../../apps/scheduler/src/main.ts', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 const quietLogger = createLogger({ service: 'chaos-test', level: 'silent' });
 
@@ -167,24 +167,13 @@ export class ChaosFleet {
   }
 
   private spawnApp(main: string, env: Record<string, string>): FleetProcess {
-    const child = spawn(process.execPath, ['--conditions=matchflow-source', '--import', TSX_LOADER, main], {
+    const started = spawnNode([...FROM_SOURCE, main], {
       cwd: this.workDir,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: this.databaseUrl, REDIS_URL: this.redisUrl, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { DATABASE_URL: this.databaseUrl, REDIS_URL: this.redisUrl, ...env },
     });
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += String(chunk);
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const started: FleetProcess = { child, exited, output: () => output };
-    this.processes.push(started);
-    return started;
+    const fleetProcess: FleetProcess = { child: started.child, exited: started.ended, output: started.output };
+    this.processes.push(fleetProcess);
+    return fleetProcess;
   }
 
   /** SIGKILL whatever the test started and left running. */
