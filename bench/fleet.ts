@@ -171,7 +171,7 @@ export function cpuSpent(before: CpuSample, after: CpuSample): CpuSpent {
 /** The Demo League (and Cup) on the replay, rated in a `football` pool: what every fleet benchmark runs. */
 export function leagueSettings(
   replay: ReplayServer,
-  rateLimit: { requestsPerInterval: number; maxConcurrent: number },
+  rateLimit: { requestsPerInterval: number; maxConcurrent: number; sendGuardMs?: number },
 ): Record<string, unknown> {
   return {
     logLevel: 'warn',
@@ -276,6 +276,9 @@ export class BenchFleet {
     const args = existsSync(WORKER_DIST)
       ? [WORKER_DIST]
       : ['--conditions=matchflow-source', '--import', import.meta.resolve('tsx'), WORKER_SOURCE];
+    // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a worker's time goes (docs/performance.md).
+    const { MATCHFLOW_BENCH_WORKER_NODE_ARGS } = process.env;
+    args.unshift(...(MATCHFLOW_BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
     const child = spawn(process.execPath, args, {
       cwd: this.workDir,
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl.toString(), REDIS_URL: this.env.redisUrl },

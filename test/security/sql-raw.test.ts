@@ -43,13 +43,23 @@ const VETTED: readonly Vetted[] = [
   },
   {
     file: 'packages/pipeline/src/store/core-records.ts',
-    line: 'return sql.raw(`(${current}) IS DISTINCT FROM (${incoming})`);',
-    why: 'built from a literal table name and the literal column lists of the core upserts (changed())',
+    line: 'const MATCH_UPSERT = sql.raw(`',
+    why: 'built once at load from the literal MATCH_COLUMNS list declared just above; the values travel as a bound jsonb parameter',
   },
   {
     file: 'packages/pipeline/src/store/core-records.ts',
-    line: '...Object.fromEntries(columns.map((column) => [camel(column), sql.raw(`excluded.${column}`)])),',
-    why: '`columns` is the literal list of core.matches columns declared just above',
+    line: 'const APPEARANCES_UPSERT = sql.raw(`',
+    why: 'built once at load from the literal APPEARANCE_COLUMNS list declared just above; the rows travel as a bound jsonb parameter',
+  },
+  {
+    file: 'packages/pipeline/src/store/core-records.ts',
+    line: 'const INCIDENTS_UPSERT = sql.raw(`',
+    why: 'built once at load from the literal INCIDENT_COLUMNS list declared just above; the rows travel as a bound jsonb parameter',
+  },
+  {
+    file: 'packages/db/src/client.ts',
+    line: 'target.unsafe(query, parameters, { ...options, prepare: true });',
+    why: "the prepared-statements wrapper passes drizzle's own query text and its bound parameters through unchanged",
   },
   {
     file: 'packages/dashboard/src/ops-data.ts',

@@ -71,6 +71,8 @@ export function openPostgres(url: string, poolSize = 10): Database & { backend: 
     });
   let client = connect();
   const db = drizzlePostgres({ client, schema });
+  const session = (db as unknown as { session: { client: postgres.Sql } }).session;
+  session.client = preparedStatements(client);
   return {
     db: db as unknown as Db,
     backend: 'postgres',
@@ -85,11 +87,41 @@ export function openPostgres(url: string, poolSize = 10): Database & { backend: 
       // new pool through it, then point the existing session (which every query and
       // transaction of `db` goes through) at that pool.
       client = drizzlePostgres({ client: connect(), schema }).$client;
-      (db as unknown as { session: { client: postgres.Sql } }).session.client = client;
+      session.client = preparedStatements(client);
       db.$client = client;
       await old.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * The client with every query run as a prepared statement, in transactions and savepoints too.
+ * drizzle asks postgres.js for an unnamed statement unless a query was given a name, and
+ * postgres.js then describes each query with parameters before running it: two round trips
+ * for every statement. Prepared, a statement's text is described once per connection and every
+ * later run is one round trip. The hot statements are written to keep one text whatever their
+ * data (rows as one jsonb parameter); a connection's prepared statements go with it when
+ * postgres.js retires it (`max_lifetime`). Behind PgBouncer in transaction mode this needs its
+ * `max_prepared_statements` (1.21 or later).
+ */
+function preparedStatements<Client extends postgres.Sql | postgres.TransactionSql>(client: Client): Client {
+  return new Proxy(client, {
+    get(target, property) {
+      const value = Reflect.get(target, property);
+      if (property === 'unsafe')
+        return (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, parameters, { ...options, prepare: true });
+      if ((property === 'begin' || property === 'savepoint') && typeof value === 'function')
+        return (...args: unknown[]) => {
+          const body = args.pop() as (inner: postgres.TransactionSql) => unknown;
+          return (value as (...all: unknown[]) => unknown).apply(target, [
+            ...args,
+            (inner: postgres.TransactionSql) => body(preparedStatements(inner)),
+          ]);
+        };
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**

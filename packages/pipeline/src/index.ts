@@ -175,7 +175,13 @@ export {
 } from './stages/rebuild-from-raw.js';
 export { coreIds } from './store/core-ids.js';
 export { type MatchRecords, markRatingsDirty, type UpsertOutcome, upsertMatchRecords } from './store/core-records.js';
-export { type PayloadToStore, type StoredPayload, sha256Hex, storePayload } from './store/raw-payloads.js';
+export {
+  type PayloadToStore,
+  type StoredPayload,
+  sha256Hex,
+  storePayload,
+  storePayloads,
+} from './store/raw-payloads.js';
 export {
   closeRun,
   createRun,

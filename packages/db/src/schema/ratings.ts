@@ -1,4 +1,5 @@
 import {
+  bigint,
   boolean,
   doublePrecision,
   index,
@@ -71,12 +72,18 @@ export const currentRatings = ratingsZone.table(
 );
 
 /**
- * The earliest position in a pool whose ratings are stale. Ingest lowers it when a result
- * appears or changes; the ratings stage replays from it and clears it.
+ * Positions in a pool from which ratings are stale: ingest adds one when a result appears or
+ * changes; the ratings stage replays from the earliest and removes the ones it read. A row per
+ * mark, never updated: ingests of one pool do not wait for each other on a shared row.
  */
-export const dirtyMarkers = ratingsZone.table('dirty_markers', {
-  poolId: text('pool_id').primaryKey(),
-  fromStartTime: timestamp('from_start_time', { withTimezone: true, mode: 'date' }).notNull(),
-  fromMatchId: text('from_match_id').notNull(),
-  markedAt: timestamp('marked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+export const dirtyMarkers = ratingsZone.table(
+  'dirty_markers',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    poolId: text('pool_id').notNull(),
+    fromStartTime: timestamp('from_start_time', { withTimezone: true, mode: 'date' }).notNull(),
+    fromMatchId: text('from_match_id').notNull(),
+    markedAt: timestamp('marked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (table) => [index('dirty_markers_pool').on(table.poolId)],
+);

@@ -11,7 +11,7 @@ import {
   UpstreamNotFound,
 } from '@matchflow/sources';
 import type { Logger } from '@matchflow/telemetry';
-import { storePayload } from '../store/raw-payloads.js';
+import { type PayloadToStore, storePayloads } from '../store/raw-payloads.js';
 import {
   type MappedEvent,
   type MappedMatch,
@@ -65,6 +65,14 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
   const fetchOptions: FetchOptions = { priority: job.trigger === 'backfill' ? 'backfill' : 'scheduled' };
   let requests = 0;
   let newPayloads = 0;
+  // Kept together in one statement once the fetching is over (or stops): a round trip to the
+  // database costs more than the work in it.
+  const pending: PayloadToStore[] = [];
+  const keepPending = async () => {
+    const stored = await storePayloads(deps.db, pending.splice(0));
+    newPayloads += stored.filter((payload) => payload.isNew).length;
+    return stored;
+  };
 
   /** Fetch, check the contract, keep the payload (quarantined if it broke the contract). */
   const fetchChecked = async <Mapped>(
@@ -79,6 +87,8 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
       payload = await deps.fetcher.fetch(endpoint, path, fetchOptions);
     } catch (error) {
       if (optional && error instanceof UpstreamNotFound) return undefined;
+      // What was fetched before the failure is kept all the same.
+      await keepPending();
       throw error;
     }
     let mapped: Mapped | undefined;
@@ -86,10 +96,13 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
     try {
       mapped = map(payload.body);
     } catch (error) {
-      if (!(error instanceof ContractViolation)) throw error;
+      if (!(error instanceof ContractViolation)) {
+        await keepPending();
+        throw error;
+      }
       violation = error;
     }
-    const stored = await storePayload(deps.db, {
+    pending.push({
       source: job.source,
       endpoint,
       key: job.match,
@@ -100,10 +113,10 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
       runId: job.runId,
       ...(violation ? { contractError: violation.problems.join('; ') } : {}),
     });
-    if (stored.isNew) newPayloads += 1;
     if (violation) {
+      const stored = await keepPending();
       deps.logger.warn(
-        { endpoint, match: job.match, path: violation.path, payloadId: stored.id },
+        { endpoint, match: job.match, path: violation.path, payloadId: stored.at(-1)?.id },
         'payload quarantined: contract violation',
       );
       throw violation;
@@ -141,6 +154,7 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
       true,
     );
   }
+  await keepPending();
 
   const outcome = await writeMatch(deps.db, { source: job.source, competition, mapped });
 

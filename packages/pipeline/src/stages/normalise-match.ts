@@ -13,7 +13,13 @@ import {
   mapSofascoreLineups,
 } from '@matchflow/sources';
 import { failpoint } from '@matchflow/telemetry';
-import { markRatingsDirty, type UpsertOutcome, upsertMatchRecords } from '../store/core-records.js';
+import {
+  type MatchRecords,
+  markRatingsDirty,
+  type UpsertOutcome,
+  upsertMatchRow,
+  upsertReferenceRecords,
+} from '../store/core-records.js';
 
 /*
  * The normalising half of `ingest(match)`: upstream payload bodies in, core rows out. Ingest
@@ -87,23 +93,27 @@ export async function writeMatch(
 ): Promise<UpsertOutcome> {
   const { event, lineup, incidents } = input.mapped;
   const { competition } = input;
+  const records: MatchRecords = {
+    source: input.source,
+    competition: {
+      id: competition.id,
+      name: event.batch.competitions[0]?.name ?? competition.id,
+      sport: event.match.sport,
+    },
+    season: event.season,
+    sides: event.batch.participants,
+    match: event.match,
+    ...(event.hasDetails && lineup
+      ? { lineup: { players: lineup.participants, appearances: lineup.appearances } }
+      : {}),
+    ...(event.hasDetails && incidents ? { incidents } : {}),
+  };
+  // Shared rows outside the match's transaction: holding their locks to commit serialised every
+  // concurrent ingest of a competition (see upsertReferenceRecords).
+  await upsertReferenceRecords(db, records);
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Db;
-    const written = await upsertMatchRecords(tx, {
-      source: input.source,
-      competition: {
-        id: competition.id,
-        name: event.batch.competitions[0]?.name ?? competition.id,
-        sport: event.match.sport,
-      },
-      season: event.season,
-      sides: event.batch.participants,
-      match: event.match,
-      ...(event.hasDetails && lineup
-        ? { lineup: { players: lineup.participants, appearances: lineup.appearances } }
-        : {}),
-      ...(event.hasDetails && incidents ? { incidents } : {}),
-    });
+    const written = await upsertMatchRow(tx, records);
     if (written.resultChanged)
       await markRatingsDirty(tx, competition.ratingPool, written.ratingsStaleFrom, written.matchId);
     failpoint('ingest.before-commit');

@@ -85,15 +85,20 @@ async function rateBatch(
   runId: string | null,
 ): Promise<{ rated: number; participants: number }> {
   const pool = model.pool;
-  const [marker] = await tx
-    .select({
-      fromStartTime: ratings.dirtyMarkers.fromStartTime,
-      fromMatchId: ratings.dirtyMarkers.fromMatchId,
-      // As text: a Date would drop the microseconds that tell this version of the marker apart.
-      version: sql<string>`${ratings.dirtyMarkers.markedAt}::text`,
-    })
-    .from(ratings.dirtyMarkers)
-    .where(eq(ratings.dirtyMarkers.poolId, pool));
+  // Consumed here, in the batch's transaction: every mark now visible (a mark committed later is
+  // not, and stays for the next batch). The earliest is where ratings go stale.
+  const marks = await tx
+    .delete(ratings.dirtyMarkers)
+    .where(eq(ratings.dirtyMarkers.poolId, pool))
+    .returning({ fromStartTime: ratings.dirtyMarkers.fromStartTime, fromMatchId: ratings.dirtyMarkers.fromMatchId });
+  const marker = marks.reduce<(typeof marks)[number] | undefined>(
+    (earliest, mark) =>
+      earliest === undefined ||
+      after(earliest.fromStartTime, earliest.fromMatchId, { startTime: mark.fromStartTime, matchId: mark.fromMatchId })
+        ? mark
+        : earliest,
+    undefined,
+  );
   const checkpoint = await readCheckpoint(tx, pool);
   let at = checkpoint?.at ?? null;
 
@@ -124,16 +129,6 @@ async function rateBatch(
     await writeCurrent(tx, pool, state, [...state.keys()]);
     at = (await lastRated(tx, pool)) ?? null;
   }
-  if (marker) {
-    // Consumed: everything from the marker on is now after the checkpoint and will be rated.
-    // Only this version of it: an ingest that moved it meanwhile left a newer one to act on.
-    await tx
-      .delete(ratings.dirtyMarkers)
-      .where(
-        and(eq(ratings.dirtyMarkers.poolId, pool), sql`${ratings.dirtyMarkers.markedAt}::text = ${marker.version}`),
-      );
-  }
-
   // Read under the lock every batch, never carried over from the last one: another job of the
   // pool may have rewound and re-rated to this very position with different results since.
   const state = await currentState(tx, pool);
