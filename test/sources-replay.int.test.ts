@@ -79,13 +79,58 @@ async function setFaults(faults: unknown): Promise<void> {
 
 const eventIds = () => [...(replay.world?.matches.values() ?? [])].slice(0, 200).map((match) => match.id);
 
+interface LoadResult {
+  ok: number;
+  failed: number;
+  late: number;
+}
+
+/**
+ * Fleet processes (test/support/limiter-load.ts), each with its own Redis connection and HTTP
+ * pool, given one option set each. Once all are ready (however long a loaded machine takes to
+ * start them), they run together from 0.5 s later for `durationMs`.
+ */
+async function runLoad(perProcess: Array<Record<string, unknown>>, durationMs: number): Promise<LoadResult[]> {
+  const children = perProcess.map((options) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=matchflow-source', '--import', TSX_LOADER, LOAD_SCRIPT, JSON.stringify(options)],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    let onReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+    });
+    child.stdout.on('data', (chunk) => {
+      output += String(chunk);
+      if (output.includes('"ready":true')) onReady();
+    });
+    child.stderr.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    const result = new Promise<LoadResult>((resolve, reject) => {
+      child.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`load process exited ${code}: ${output}`));
+        else resolve(JSON.parse(output.trim().split('\n').at(-1) ?? '{}'));
+      });
+    });
+    return { child, ready: Promise.race([ready, result.then(() => undefined)]), result };
+  });
+  await Promise.all(children.map(({ ready }) => ready));
+  const startAtMs = Date.now() + 500;
+  for (const { child } of children) {
+    child.stdin.end(`${JSON.stringify({ startAtMs, endAtMs: startAtMs + durationMs })}\n`);
+  }
+  return Promise.all(children.map(({ result }) => result));
+}
+
 describe('fleet-wide limiter against the replay, with separate OS processes', () => {
   const BUDGET = { requestsPerInterval: 20, intervalMs: 1_000, maxConcurrent: 8 };
   const DURATION_MS = 15_000;
 
   async function runFleet(processes: number) {
     await fetch(`${replay.url}/_control/accounting/reset`, { method: 'POST' });
-    const startAtMs = Date.now() + 1_500;
     const options = {
       apiUrl: replay.apiUrl,
       redisUrl: 'redis://127.0.0.1:6379',
@@ -93,35 +138,11 @@ describe('fleet-wide limiter against the replay, with separate OS processes', ()
       source: `fidelity-${processes}-${++sourceCounter}`,
       ...BUDGET,
       workers: 6,
-      startAtMs,
-      endAtMs: startAtMs + DURATION_MS,
       eventIds: eventIds(),
     };
-    const results = await Promise.all(
-      Array.from(
-        { length: processes },
-        () =>
-          new Promise<{ ok: number; failed: number }>((resolve, reject) => {
-            const child = spawn(
-              process.execPath,
-              ['--conditions=matchflow-source', '--import', TSX_LOADER, LOAD_SCRIPT, JSON.stringify(options)],
-              {
-                stdio: ['ignore', 'pipe', 'pipe'],
-              },
-            );
-            let output = '';
-            child.stdout.on('data', (chunk) => {
-              output += String(chunk);
-            });
-            child.stderr.on('data', (chunk) => {
-              output += String(chunk);
-            });
-            child.on('exit', (code) => {
-              if (code !== 0) reject(new Error(`load process exited ${code}: ${output}`));
-              else resolve(JSON.parse(output.trim().split('\n').at(-1) ?? '{}'));
-            });
-          }),
-      ),
+    const results = await runLoad(
+      Array.from({ length: processes }, () => options),
+      DURATION_MS,
     );
     const served = await accounting();
     const achievedPerSec = served.requests / (DURATION_MS / 1000);
@@ -146,6 +167,58 @@ describe('fleet-wide limiter against the replay, with separate OS processes', ()
       expect(achievedPerSec).toBeGreaterThanOrEqual(0.8 * BUDGET.requestsPerInterval);
     }, 40_000);
   }
+});
+
+describe('fleet-wide limiter: a request counts from when it was actually sent', () => {
+  const BUDGET = { requestsPerInterval: 10, intervalMs: 1_000, maxConcurrent: 12 };
+  const DURATION_MS = 6_000;
+
+  /**
+   * Three processes against the replay with 50–150 ms answers: two send what they are granted
+   * at once, one waits 300–700 ms after each grant before sending (a starved process). The
+   * replay, alone in this process, counts arrivals in every sliding 1 s window. With
+   * `countFromGrant` the late sender reports its grant time as its send time: the limiter's
+   * first, unsound rule.
+   */
+  async function withLateSender(countFromGrant: boolean) {
+    await setFaults({ latency: { baseMs: 50, jitterMs: 100 } });
+    await fetch(`${replay.url}/_control/accounting/reset`, { method: 'POST' });
+    const options = {
+      apiUrl: replay.apiUrl,
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: redis.prefix,
+      source: `late-sender-${++sourceCounter}`,
+      ...BUDGET,
+      // Counting from the send time is the opt-in rule this block is about.
+      sendGuardMs: 20,
+      workers: 4,
+      eventIds: eventIds(),
+    };
+    const [late, ...prompt] = await runLoad(
+      [{ ...options, lagAfterGrantMs: [300, 700], countFromGrant }, options, options],
+      DURATION_MS,
+    );
+    if (!late) throw new Error('no late sender');
+    return { served: await accounting(), late, prompt };
+  }
+
+  it('keeps every 1 s window at the upstream within the budget when a granted request is sent late', async () => {
+    const { served, late, prompt } = await withLateSender(false);
+    console.info(
+      `[late sender] counting from the send: max 1 s window ${served.peakRequestsPer1s}, requests ${served.requests}, sent late ${late.late}`,
+    );
+    expect([late, ...prompt].every((result) => result?.failed === 0)).toBe(true);
+    expect(late.late).toBeGreaterThanOrEqual(5);
+    expect(served.peakRequestsPer1s).toBeLessThanOrEqual(BUDGET.requestsPerInterval);
+    // And the budget is used (six 1 s windows hold 60, minus a start on a loaded machine).
+    expect(served.requests).toBeGreaterThanOrEqual(0.8 * BUDGET.requestsPerInterval * (DURATION_MS / 1_000));
+  }, 30_000);
+
+  it('and the check above catches the rule that counts a request from its grant', async () => {
+    const { served } = await withLateSender(true);
+    console.info(`[late sender] counting from the grant: max 1 s window ${served.peakRequestsPer1s}`);
+    expect(served.peakRequestsPer1s).toBeGreaterThan(BUDGET.requestsPerInterval);
+  }, 30_000);
 });
 
 describe('SourceClient against the replay', () => {

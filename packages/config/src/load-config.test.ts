@@ -168,6 +168,18 @@ const INVALID_CASES: InvalidCase[] = [
     message: />0/,
   },
   {
+    name: 'fractional send guard',
+    text: 'sources: { s: { kind: sofascore, baseUrl: "http://x", rateLimit: { sendGuardMs: 2.5 } } }',
+    path: 'sources.s.rateLimit.sendGuardMs',
+    message: /whole number of milliseconds/,
+  },
+  {
+    name: 'send guard as wide as the interval',
+    text: 'sources: { s: { kind: sofascore, baseUrl: "http://x", rateLimit: { intervalMs: 100, sendGuardMs: 100 } } }',
+    path: 'sources.s.rateLimit.sendGuardMs',
+    message: /less than intervalMs/,
+  },
+  {
     name: 'bad cron',
     text: base(competition('schedule: "61 * * * *"')),
     path: 'competitions[0].schedule',

@@ -76,15 +76,38 @@ export type SourceKind = z.output<typeof SourceKind>;
 /** Source kinds whose upstream refuses requests without an API token. */
 const SOURCE_KINDS_NEEDING_TOKEN: ReadonlySet<SourceKind> = new Set(['football-data']);
 
-export const RateLimitSettings = z.strictObject({
-  /** Requests the whole fleet may start per interval, for this source. */
-  requestsPerInterval: positiveInt().default(10),
-  intervalMs: positiveInt().default(1_000),
-  /** Requests in flight at once across the whole fleet. */
-  maxConcurrent: positiveInt().default(4),
-  /** Most of the budget backfill traffic may use while scheduled work is waiting (0..1). */
-  backfillShare: fraction().default(0.5),
-});
+export const RateLimitSettings = z
+  .strictObject({
+    /** Requests the whole fleet may start per interval, for this source. */
+    requestsPerInterval: positiveInt().default(10),
+    intervalMs: positiveInt().default(1_000),
+    /** Requests in flight at once across the whole fleet. */
+    maxConcurrent: positiveInt().default(4),
+    /** Most of the budget backfill traffic may use while scheduled work is waiting (0..1). */
+    backfillShare: fraction().default(0.5),
+    /**
+     * Unset (the default), a finished request counts in the window until one interval after its
+     * answer came back: sound whatever the upstream does, but a slow answer holds its place.
+     * Set, it counts from when this process wrote it to the socket plus this many milliseconds,
+     * for the spread of one-way delay to the upstream's counter across the fleet (network jitter,
+     * the upstream's own queueing): more of the budget, as safe as the guard is wide.
+     * docs/adr/0001-rate-limiter.md has the reasoning and the measurements.
+     */
+    sendGuardMs: z
+      .preprocess(
+        fromNumericString,
+        z
+          .number({ error: 'must be a whole number of milliseconds (0 or more)' })
+          .int({ error: 'must be a whole number of milliseconds (0 or more)' })
+          .min(0, { error: 'must be a whole number of milliseconds (0 or more)' })
+          .max(60_000, { error: 'must be at most 60000 ms (a spread of one-way delay to the upstream, not a pause)' }),
+      )
+      .optional(),
+  })
+  .refine((rateLimit) => rateLimit.sendGuardMs === undefined || rateLimit.sendGuardMs < rateLimit.intervalMs, {
+    path: ['sendGuardMs'],
+    error: 'must be less than intervalMs (it pads a request send time by the spread of one-way delay to the upstream)',
+  });
 
 export const TimeoutSettings = z.strictObject({
   connectMs: positiveInt().default(5_000),

@@ -72,6 +72,7 @@ export {
   type LimiterState,
   LimiterWaitExceeded,
   type Priority,
+  type ReleaseOptions,
 } from './fleet/limiter.js';
 export {
   readSourceStats,
@@ -82,6 +83,6 @@ export {
   type WaitReason,
 } from './fleet/stats.js';
 export { classifyNetworkError, classifyResponse, DEFAULT_RATE_LIMIT_PAUSE_MS } from './http/classify.js';
-export { credentialHeaders, HttpClient, type HttpResponse, type HttpSettings } from './http/client.js';
+export { credentialHeaders, type GetOptions, HttpClient, type HttpResponse, type HttpSettings } from './http/client.js';
 export { parseRetryAfter } from './http/retry-after.js';
 export { type FetchedPayload, type FetchOptions, SourceClient, type SourceClientOptions } from './source-client.js';

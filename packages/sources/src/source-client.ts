@@ -123,10 +123,16 @@ export class SourceClient {
 
     let response: HttpResponse;
     const fetchedAt = new Date();
+    // When the request was written to the socket: the limiter counts it from then (plus a guard),
+    // not from when its answer has been read, so a slow answer does not hold its place.
+    let sentAtMs: number | undefined;
+    const onSent = (atMs: number) => {
+      sentAtMs = atMs;
+    };
     try {
-      response = await this.http.get(path, options.signal);
+      response = await this.http.get(path, { signal: options.signal, onSent });
     } catch (error) {
-      await grant.release();
+      await grant.release({ sentAtMs });
       if (options.signal?.aborted) {
         // We gave up, the upstream did not fail: say nothing to the breaker.
         if (permission.probe) await this.breaker.releaseProbe(permission.token).catch(() => undefined);
@@ -138,16 +144,21 @@ export class SourceClient {
       this.logger.warn({ endpoint, err: failure }, 'upstream request failed');
       throw this.pausedIfOpen(recorded, failure);
     }
-    await grant.release();
+    // Released alongside what follows (one round trip to Redis for both on a pipelined
+    // connection, not one after the other): a job's next request starts that much sooner.
+    const released = grant.release({ sentAtMs });
     this.stats.request(response.status);
     target.url = response.url;
-    await this.observeBudgetHeaders(response);
-
     const problem = classifyResponse(response, target, Date.now());
     if (!problem) {
-      await this.breaker.record(permission.token, 'success');
+      await Promise.all([
+        released,
+        this.observeBudgetHeaders(response),
+        this.breaker.record(permission.token, 'success'),
+      ]);
       return this.payload(endpoint, response, fetchedAt);
     }
+    await Promise.all([released, this.observeBudgetHeaders(response)]);
     throw await this.react(problem, permission.token);
   }
 

@@ -79,6 +79,86 @@ describe('FleetLimiter', () => {
     expect(grants.length).toBeLessThanOrEqual(70);
   });
 
+  it('counts a slow request from when it was sent: its answer time does not hold its place', async () => {
+    // Interval 500 ms, answers taking 300 ms. Counted until release + interval (the old rule),
+    // each place would turn over every ~800 ms; counted from the send, every ~515 ms.
+    const settings = { requestsPerInterval: 10, intervalMs: 500, sendGuardMs: 10 };
+    const limiters = fleet(2, settings);
+    const sends: number[] = [];
+    const until = performance.now() + 2_600;
+    await Promise.all(
+      limiters.flatMap((limiter) =>
+        Array.from({ length: 8 }, async () => {
+          while (performance.now() < until) {
+            const grant = await limiter.acquire({ maxWaitMs: until - performance.now() }).catch(() => undefined);
+            if (!grant) return;
+            const sentAtMs = performance.now();
+            sends.push(sentAtMs);
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            await grant.release({ sentAtMs });
+          }
+        }),
+      ),
+    );
+    sends.sort((a, b) => a - b);
+    expect(busiestWindow(sends, settings.intervalMs)).toBeLessThanOrEqual(settings.requestsPerInterval);
+    // The 41st request opens the fifth interval: about 4 × 515 ms after the first with send
+    // times (4 × 800 ms if the answer time were charged). The margin is for a loaded machine.
+    expect(sends.length).toBeGreaterThan(4 * settings.requestsPerInterval);
+    const first = sends[0] as number;
+    const fortyFirst = sends[4 * settings.requestsPerInterval] as number;
+    expect(fortyFirst - first).toBeGreaterThanOrEqual(4 * settings.intervalMs);
+    expect(fortyFirst - first).toBeLessThan(4 * settings.intervalMs * 1.2);
+  });
+
+  it('stamps a finished request at its send time plus the guard, never later than its release, and at its release when the send time is unknown', async () => {
+    const settings = { requestsPerInterval: 5, intervalMs: 2_000, sendGuardMs: 15 };
+    const [limiter] = fleet(1, settings);
+    if (!limiter) throw new Error('no limiter');
+    const admin = redis.connect();
+    const windowKey = limiter.redisKeys[0] as string;
+    const redisNow = async () => {
+      const [seconds, micros] = await admin.time();
+      return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+    };
+    const score = async (id: string) => Number(await admin.zscore(windowKey, id));
+
+    // Sent 300 ms before release: stamped at the send (on Redis' clock, taken around it) plus
+    // the guard, not at the release.
+    const sent = await limiter.acquire();
+    const beforeSend = await redisNow();
+    const sentAtMs = performance.now();
+    const afterSend = await redisNow();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sent.release({ sentAtMs });
+    const released = await redisNow();
+    expect(await score(sent.id)).toBeGreaterThanOrEqual(beforeSend + 15);
+    // The margin is for a loaded machine: measuring, then running the script, only makes it later.
+    expect(await score(sent.id)).toBeLessThanOrEqual(afterSend + 15 + 1 + 50);
+    expect(await score(sent.id)).toBeLessThan(released - 200);
+    // A second release changes nothing.
+    const stamped = await score(sent.id);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sent.release();
+    expect(await score(sent.id)).toBe(stamped);
+
+    // Sent just now: the guard would put it after the release; it is stamped at the release.
+    const quick = await limiter.acquire();
+    const quickStart = await redisNow();
+    await quick.release({ sentAtMs: performance.now() });
+    expect(await score(quick.id)).toBeGreaterThanOrEqual(quickStart);
+    expect(await score(quick.id)).toBeLessThanOrEqual(await redisNow());
+
+    // Never sent, or a send time from before the grant (not this request's): counted from the release.
+    for (const sentAt of [undefined, performance.now() - 10_000]) {
+      const grant = await limiter.acquire();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const releasing = await redisNow();
+      await grant.release({ sentAtMs: sentAt });
+      expect(await score(grant.id)).toBeGreaterThanOrEqual(releasing);
+    }
+  });
+
   it('caps requests in flight across the fleet', async () => {
     const limiters = fleet(3, { requestsPerInterval: 1_000, maxConcurrent: 2 });
     let inFlight = 0;

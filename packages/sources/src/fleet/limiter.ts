@@ -8,8 +8,10 @@ import { LUA_NOW_MS, withScripts } from './scripts.js';
  *
  * One Lua script decides each request atomically, on Redis' own clock (so process clocks do not
  * matter): a sliding-window log enforces "at most N per interval" over every window — a request
- * counts from its grant until one interval after its release, so however late a busy process
- * actually sends it, it is counted wherever it reaches the upstream;
+ * counts from its grant until one interval after it was sent (the moment this process wrote it
+ * to the socket, carried to Redis' clock at release, plus a guard for the one-way delay; its
+ * release when the send time is unknown), so however late a busy process actually sends it, it
+ * is counted wherever it reaches the upstream, and a slow answer no longer holds its place;
  * leases cap concurrency (and expire, so a crashed holder cannot leak capacity), a pause key
  * holds the whole fleet during a 429's Retry-After, an upstream-reported budget is obeyed when
  * tighter, and backfill traffic may take only its share while scheduled work is waiting.
@@ -25,6 +27,12 @@ export interface LimiterSettings {
   maxConcurrent: number;
   /** Most of the budget backfill may use while scheduled work waits (0..1). */
   backfillShare: number;
+  /**
+   * When set, a finished request starts its last interval in the window at its measured send
+   * time plus this (the spread of one-way delay to the upstream's counter across the fleet);
+   * unset, at its release, which holds whatever the upstream does.
+   */
+  sendGuardMs?: number | undefined;
 }
 
 export interface LimiterOptions {
@@ -36,19 +44,34 @@ export interface LimiterOptions {
   /** A lease outlives a request by at most this long if its holder dies (default 60 s). */
   leaseMs?: number;
   /**
-   * Extra width added to the window, as a share of the interval (default 0.01). Requests count
-   * until they are released, which already covers the delay between a grant and the request
-   * reaching the upstream; this only absorbs millisecond rounding between clocks.
+   * Extra width added to the window, as a share of the interval (default 0.002). The send time
+   * plus `sendGuardMs` (or the release) already bounds when a request reached the upstream and
+   * stamps are rounded towards later; this only absorbs the two clocks running at slightly
+   * different rates (NTP slews at most 500 ppm each).
    */
   guardShare?: number;
+}
+
+export interface ReleaseOptions {
+  /**
+   * `performance.now()` (ms, this process) just after the request was written to the socket,
+   * if it was. Its window entry then counts from that moment plus `sendGuardMs` instead of from
+   * the release; unknown (never sent, failed before the write) means from the release.
+   */
+  sentAtMs?: number | undefined;
 }
 
 export type DenialReason = 'paused' | 'budget' | 'upstream-budget' | 'reserved' | 'concurrency';
 
 export interface Grant {
   id: string;
-  /** Give the concurrency slot back; safe to call twice. */
-  release(): Promise<void>;
+  /** `performance.now()` (ms) when the grant reached this process: nothing was sent before it. */
+  grantedAtMs: number;
+  /**
+   * Give the concurrency slot back and start the request's last interval in the window, from
+   * its send time when given, else from now. Safe to call twice: the second call does nothing.
+   */
+  release(options?: ReleaseOptions): Promise<void>;
 }
 
 export interface LimiterState {
@@ -74,12 +97,14 @@ local function waiting(reason, waitMs)
   return {0, waitMs, reason}
 end
 
--- Window entries are scored with the time they stop counting from: an in-flight request
--- counts until it is released (its score is its lease expiry), a finished one for a whole
--- interval after its release. So a request that leaves late still counts where it lands.
+-- Window entries are scored with the time their last interval starts from: an in-flight
+-- request counts until it is released (its score is its lease expiry), a finished one for a
+-- whole interval after it was sent (plus the guard) or, send time unknown, after its release.
+-- So a request that leaves late still counts where it lands. An entry is dropped once
+-- score < now - interval: the first millisecond it is gone is score + interval + 1.
 local function nextFreeing(key)
   local stamped = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
-  if stamped[2] then return tonumber(stamped[2]) + interval - now end
+  if stamped[2] then return tonumber(stamped[2]) + interval + 1 - now end
   return 10
 end
 
@@ -125,12 +150,22 @@ if remaining ~= nil and resetAt > now then redis.call('HINCRBY', upstream, 'rema
 return {1, 0, 'granted'}
 `;
 
-/** The request is done: free its concurrency slot, and let its window entry count from now. */
+/**
+ * The request is done: free its concurrency slot and give its window entry the time its last
+ * interval starts from. ARGV[2] is how long ago (whole ms, rounded down) the process wrote the
+ * request, measured on its own monotonic clock just before this call, or -1 if unknown; ARGV[3]
+ * the send guard. `now - sentAgo` is on Redis' clock and not before the real write: the
+ * process measured `sentAgo` before this script ran, so any delay since only moves it later;
+ * the + 1 covers `now` being rounded down. Never later than the release.
+ */
 const RELEASE = `${LUA_NOW_MS}
+local sentAgo, guard = tonumber(ARGV[2]), tonumber(ARGV[3])
+local stamp = now
+if sentAgo >= 0 then stamp = math.min(now, now + 1 - sentAgo + guard) end
 redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1])
-return 1
+redis.call('ZADD', KEYS[1], 'XX', stamp, ARGV[1])
+redis.call('ZADD', KEYS[2], 'XX', stamp, ARGV[1])
+return stamp
 `;
 
 const PAUSE = `${LUA_NOW_MS}
@@ -163,7 +198,14 @@ type AcquireReply = [0 | 1, number, DenialReason | 'granted'];
 
 interface LimiterCommands {
   limiterAcquire(...args: Array<string | number>): Promise<AcquireReply>;
-  limiterRelease(window: string, backfill: string, leases: string, id: string): Promise<number>;
+  limiterRelease(
+    window: string,
+    backfill: string,
+    leases: string,
+    id: string,
+    sentAgoMs: number,
+    sendGuardMs: number,
+  ): Promise<number>;
   limiterPause(key: string, ms: number): Promise<number>;
   limiterObserve(key: string, remaining: number, resetInMs: number): Promise<number>;
   limiterState(...args: Array<string | number>): Promise<[number, number, number, number | string, number]>;
@@ -210,12 +252,17 @@ export class FleetLimiter {
   private readonly settings: LimiterSettings;
   private readonly leaseMs: number;
   private readonly windowMs: number;
+  private readonly sendGuardMs: number | undefined;
 
   constructor(options: LimiterOptions) {
     this.redis = withScripts<LimiterCommands>(options.redis, LIMITER_SCRIPTS);
     this.settings = options.settings;
     this.leaseMs = options.leaseMs ?? 60_000;
-    this.windowMs = Math.ceil(options.settings.intervalMs * (1 + (options.guardShare ?? 0.01)));
+    const { sendGuardMs } = options.settings;
+    this.sendGuardMs = sendGuardMs === undefined ? undefined : Math.max(0, Math.ceil(sendGuardMs));
+    // Release stamps are rounded down to Redis' millisecond: 1% absorbs it, as it always has.
+    const guardShare = options.guardShare ?? (this.sendGuardMs === undefined ? 0.01 : 0.002);
+    this.windowMs = Math.ceil(options.settings.intervalMs * (1 + guardShare));
     const base = `${options.prefix}:limiter:${options.source}`;
     this.keys = {
       window: `${base}:window`,
@@ -263,7 +310,18 @@ export class FleetLimiter {
         continue;
       }
       const [granted, waitMs, reason] = reply;
-      if (granted === 1) return { id, release: () => this.release(id) };
+      if (granted === 1) {
+        const grantedAtMs = performance.now();
+        let released: Promise<void> | undefined;
+        return {
+          id,
+          grantedAtMs,
+          release: (release = {}) => {
+            released ??= this.release(id, grantedAtMs, release.sentAtMs);
+            return released;
+          },
+        };
+      }
       if (waitMs > maxWaitMs) throw new LimiterWaitExceeded(reason as DenialReason, waitMs);
       options.onWait?.(reason as DenialReason, waitMs);
       // A little jitter so waiters woken together do not all hit Redis in the same millisecond.
@@ -271,9 +329,21 @@ export class FleetLimiter {
     }
   }
 
-  private async release(id: string): Promise<void> {
+  private async release(id: string, grantedAtMs: number, sentAtMs: number | undefined): Promise<void> {
+    // A send time before the grant reached us cannot be this request's: count it until release.
+    const known =
+      this.sendGuardMs !== undefined && sentAtMs !== undefined && Number.isFinite(sentAtMs) && sentAtMs >= grantedAtMs;
+    // Measured now, before the script runs: whatever delay follows only makes the stamp later.
+    const sentAgoMs = known ? Math.max(0, Math.floor(performance.now() - sentAtMs)) : -1;
     try {
-      await this.redis.limiterRelease(this.keys.window, this.keys.backfill, this.keys.leases, id);
+      await this.redis.limiterRelease(
+        this.keys.window,
+        this.keys.backfill,
+        this.keys.leases,
+        id,
+        sentAgoMs,
+        this.sendGuardMs ?? 0,
+      );
     } catch {
       // The lease and its window entry expire by themselves; a lost release only holds that slot for leaseMs.
     }

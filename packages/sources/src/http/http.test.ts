@@ -138,3 +138,51 @@ describe('HttpClient', () => {
     }
   });
 });
+
+describe('HttpClient send time', () => {
+  it('reports when the request was written, before its (slow) answer, and not for a request never sent', async () => {
+    const { createServer } = await import('node:http');
+    const { HttpClient } = await import('./client.js');
+    const arrivals: number[] = [];
+    const server = createServer((_request, response) => {
+      arrivals.push(performance.now());
+      setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 150);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const client = new HttpClient({
+      kind: 'sofascore',
+      baseUrl: `http://127.0.0.1:${port}/api/v1`,
+      headers: {},
+      credentials: {},
+      timeouts: { connectMs: 1_000, headersMs: 1_000, bodyMs: 1_000 },
+    });
+    try {
+      const sent: number[] = [];
+      const started = performance.now();
+      const answer = await client.get('/slow', { onSent: (atMs) => sent.push(atMs) });
+      const answered = performance.now();
+      expect(answer.status).toBe(200);
+      expect(sent).toHaveLength(1);
+      const [sentAt] = sent as [number];
+      const [arrivedAt] = arrivals as [number];
+      // Written after the call began, and (same process, same clock) before the server read it;
+      // the 150 ms answer comes well after.
+      expect(sentAt).toBeGreaterThanOrEqual(started);
+      expect(sentAt).toBeLessThanOrEqual(arrivedAt);
+      expect(answered - sentAt).toBeGreaterThanOrEqual(140);
+
+      // Aborted before it could be written: no send time.
+      const unsent: number[] = [];
+      const aborted = await client
+        .get('/never', { signal: AbortSignal.abort(), onSent: (atMs) => unsent.push(atMs) })
+        .catch((error: unknown) => error);
+      expect(aborted).toBeInstanceOf(Error);
+      expect(unsent).toEqual([]);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
