@@ -3,6 +3,7 @@ import { type ReplayServer, startReplay } from '@matchflow/replay';
 import { TEST_REDIS_URL } from '@matchflow/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKFILL_DEFAULTS, benchBackfill } from './backfill.js';
 import { noopJobRate, rawHttpRate } from './end-to-end.js';
 import { type BenchEnv, BenchFleet, CUP, leagueSettings } from './fleet.js';
 
@@ -60,4 +61,26 @@ describe('bench harness', () => {
     }
     expect(await keysUnder(env.prefix)).toEqual([]);
   }, 90_000);
+
+  // A real worker process needs a database it can share: PostgreSQL, as in `npm run bench`.
+  const postgresUrl = process.env.TEST_DATABASE_URL;
+  it.skipIf(!postgresUrl)(
+    'backfills one Bench League season through startBackfill, every match, and removes its keys',
+    async () => {
+      const backfillEnv: BenchEnv = { ...env, postgresUrl };
+      const figures = await benchBackfill(backfillEnv, { ...BACKFILL_DEFAULTS, matches: 380, processes: 1 });
+      expect(figures.runs).toBe(1);
+      expect(figures.statuses).toEqual({ ok: 1 });
+      expect(figures.worldMatches).toBe(380);
+      expect(figures.coreMatches).toBe(figures.worldMatches);
+      expect(figures.runMatches).toBe(figures.worldMatches);
+      for (const jobs of Object.values(figures.redis.jobsLeft)) {
+        expect(jobs.failed).toBe(0);
+        expect(jobs.waiting).toBe(0);
+        expect(jobs.completed).toBeLessThanOrEqual(figures.redis.completedJobsKeep);
+      }
+      expect(await keysUnder(env.prefix)).toEqual([]);
+    },
+    180_000,
+  );
 });

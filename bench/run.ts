@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
+import { BACKFILL_DEFAULTS, benchBackfill } from './backfill.js';
 import { benchCorrection } from './correction.js';
 import { benchEndToEnd } from './end-to-end.js';
 import { benchEngine } from './engine.js';
@@ -20,10 +21,11 @@ import { benchUpstream } from './upstream.js';
  * plus a table. Benchmarks are not tests: nothing here passes or fails on a timing.
  * docs/performance.md explains the figures. NAMEs pick benchmarks (default: all of them).
  *
- * The fleet benchmarks (upstream, end-to-end, hourly) use Redis at REDIS_URL (default
+ * The fleet benchmarks (upstream, end-to-end, hourly, correction, backfill) use Redis at REDIS_URL (default
  * redis://127.0.0.1:6379) under a key prefix of this run's own, deleted afterwards, and a
  * PostgreSQL server at MATCHFLOW_BENCH_DATABASE_URL or TEST_DATABASE_URL, on which each creates
  * and drops a database of its own; without one, what needs PostgreSQL is skipped.
+ * MATCHFLOW_BENCH_BACKFILL_MATCHES sizes the backfill benchmark (default 10,000 matches).
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -198,7 +200,9 @@ async function upstreamRows(env: BenchEnv, details: Record<string, unknown>): Pr
   const figures = await benchUpstream(env);
   details.upstream = figures;
   return figures.flatMap((figure) => {
-    const name = `upstream-bound: R = ${figure.ratePerSec}/s, ${latencyText(figure.latency)}, ${figure.processes} worker process${figure.processes === 1 ? '' : 'es'}, ${figure.matches} matches`;
+    const counting =
+      figure.sendGuardMs === undefined ? 'counted to release' : `counted from send + ${figure.sendGuardMs} ms`;
+    const name = `upstream-bound: R = ${figure.ratePerSec}/s, ${latencyText(figure.latency)}, ${figure.processes} worker process${figure.processes === 1 ? '' : 'es'}, ${counting}, ${figure.matches} matches`;
     return [
       {
         benchmark: name,
@@ -366,6 +370,121 @@ async function correctionRows(env: BenchEnv, details: Record<string, unknown>): 
   ];
 }
 
+/** Backfill at scale: N Bench League seasons through `startBackfill`, 2 worker processes, no budget. */
+async function backfillRows(env: BenchEnv, details: Record<string, unknown>, matches: number): Promise<Row[]> {
+  if (!env.postgresUrl) {
+    console.info('[bench] backfill: needs PostgreSQL (worker processes cannot share PGlite): skipped');
+    return [];
+  }
+  const figures = await benchBackfill(env, { ...BACKFILL_DEFAULTS, matches });
+  details.backfill = figures;
+  const name = `backfill at scale: PostgreSQL, ${figures.processes} worker processes, ${figures.worldMatches.toLocaleString('en-US')} matches (${figures.runs} runs of ${figures.scale.leagues} league(s))`;
+  const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
+  const perMatch = (ms: number) => (ms / Math.max(1, figures.runMatches)).toFixed(1);
+  const { cpu, redis, stages } = figures;
+  const jobs = Object.values(redis.jobsLeft);
+  const statuses = Object.entries(figures.statuses)
+    .map(([status, runs]) => `${runs} ${status}`)
+    .join(', ');
+  return [
+    {
+      benchmark: name,
+      figure: `matches ingested (in core; runs: ${statuses})`,
+      value: figures.coreMatches,
+      unit: 'matches',
+      goal: `= ${figures.worldMatches.toLocaleString('en-US')} (the world's)`,
+    },
+    {
+      benchmark: name,
+      figure: 'total time (trigger to every run closed)',
+      value: Math.round(figures.totalMs),
+      unit: 'ms',
+    },
+    {
+      benchmark: name,
+      figure: 'matches/s (trigger to every run closed)',
+      value: round(figures.matchesPerSec, 1),
+      unit: 'matches/s',
+    },
+    {
+      benchmark: name,
+      figure: 'matches/s into core: first fifth of the matches / last fifth',
+      value: round(figures.earlyMatchesPerSec, 1),
+      unit: `/ ${round(figures.lateMatchesPerSec, 1)} matches/s`,
+    },
+    {
+      benchmark: name,
+      figure: `of which ratings (${stages.ratingsReplayed.toLocaleString('en-US')} match ratings replayed) + build + publish (first run ${stages.firstPublishMs} ms, last ${stages.lastPublishMs} ms), summed over runs`,
+      value: Math.round(stages.ratingsMs + stages.buildMs + stages.publishMs),
+      unit: 'ms',
+    },
+    {
+      benchmark: name,
+      figure: `Redis used_memory peak above the baseline before the trigger (${mib(redis.baselineBytes)} MiB; shared server)`,
+      value: mib(redis.peakBytes - redis.baselineBytes),
+      unit: 'MiB',
+    },
+    {
+      benchmark: name,
+      figure: 'Redis used_memory after completion minus before the trigger',
+      value: mib(redis.afterBytes - redis.baselineBytes),
+      unit: 'MiB',
+    },
+    {
+      benchmark: name,
+      figure: `Redis keys under the prefix after completion (before the trigger: ${redis.keysBefore}); jobs left: ${jobs.reduce((sum, job) => sum + job.completed, 0)} completed, ${jobs.reduce((sum, job) => sum + job.failed, 0)} failed, ${jobs.reduce((sum, job) => sum + job.waiting, 0)} waiting`,
+      value: redis.keysAfter,
+      unit: 'keys',
+      goal: `bounded: <= ${redis.completedJobsKeep.toLocaleString('en-US')} completed jobs a queue`,
+    },
+    {
+      benchmark: name,
+      figure: 'largest worker RSS when core held a fifth of the matches / when the last run closed',
+      value: mib(figures.workerRssAtFifthBytes),
+      unit: `/ ${mib(figures.workerRssAtEndBytes)} MiB`,
+    },
+    ...figures.workers.map((worker, index) => ({
+      benchmark: name,
+      figure: `worker process ${index + 1}: RSS peak (VmHWM; largest sampled VmRSS ${mib(worker.peakSampledRssBytes)} MiB)`,
+      value: mib(worker.hwmBytes),
+      unit: 'MiB',
+      goal: '< 300 MB',
+    })),
+    {
+      benchmark: name,
+      figure: `replay world in the bench process: ${figures.world.matches.toLocaleString('en-US')} matches built in ${Math.round(figures.world.buildMs)} ms; heap`,
+      value: mib(figures.world.heapBytes),
+      unit: 'MiB',
+    },
+    {
+      benchmark: name,
+      figure: 'replay + bench process: RSS peak (sampled)',
+      value: mib(figures.benchPeakRssBytes),
+      unit: 'MiB',
+    },
+    {
+      benchmark: name,
+      figure: `database size (pg_database_size); rows: ${[
+        'core.matches',
+        'core.appearances',
+        'core.incidents',
+        'raw.payloads',
+        'ratings.match_ratings',
+      ]
+        .map((table) => `${table} ${(figures.database.rows[table] ?? 0).toLocaleString('en-US')}`)
+        .join(', ')}`,
+      value: mib(figures.database.bytes),
+      unit: 'MiB',
+    },
+    {
+      benchmark: name,
+      figure: `CPU per match: workers ${perMatch(cpu.workersMs)}, PostgreSQL ${perMatch(cpu.postgresMs)}, Redis ${perMatch(cpu.redisMs)}, replay + bench ${perMatch(cpu.benchMs)}; total`,
+      value: Number(perMatch(cpu.workersMs + cpu.postgresMs + cpu.redisMs + cpu.benchMs)),
+      unit: 'ms CPU',
+    },
+  ];
+}
+
 function latencyText(latency: { baseMs: number; jitterMs: number }): string {
   return latency.baseMs + latency.jitterMs === 0
     ? 'no latency'
@@ -376,7 +495,16 @@ function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-const BENCHMARKS = ['engine', 'ratings-rate', 'publish', 'upstream', 'end-to-end', 'hourly', 'correction'] as const;
+const BENCHMARKS = [
+  'engine',
+  'ratings-rate',
+  'publish',
+  'upstream',
+  'end-to-end',
+  'hourly',
+  'correction',
+  'backfill',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
@@ -388,7 +516,15 @@ const selected = requested.length > 0 ? BENCHMARKS.filter((name) => requested.in
 
 const createdAt = new Date().toISOString();
 // Read once, here; `npm run bench` runs outside turbo, so nothing is cached on them.
-const { REDIS_URL, MATCHFLOW_BENCH_DATABASE_URL, TEST_DATABASE_URL } = process.env;
+const { REDIS_URL, MATCHFLOW_BENCH_DATABASE_URL, TEST_DATABASE_URL, MATCHFLOW_BENCH_BACKFILL_MATCHES } = process.env;
+const backfillMatches =
+  MATCHFLOW_BENCH_BACKFILL_MATCHES === undefined ? BACKFILL_DEFAULTS.matches : Number(MATCHFLOW_BENCH_BACKFILL_MATCHES);
+if (!Number.isInteger(backfillMatches) || backfillMatches < 1) {
+  console.error(
+    `bench: MATCHFLOW_BENCH_BACKFILL_MATCHES must be a whole number of matches, not '${MATCHFLOW_BENCH_BACKFILL_MATCHES}'`,
+  );
+  process.exit(2);
+}
 const env: BenchEnv = {
   redisUrl: REDIS_URL ?? 'redis://127.0.0.1:6379',
   postgresUrl: MATCHFLOW_BENCH_DATABASE_URL ?? TEST_DATABASE_URL,
@@ -403,6 +539,7 @@ const RUNNERS: Record<BenchmarkName, () => Row[] | Promise<Row[]>> = {
   'end-to-end': () => endToEndRows(env, details),
   hourly: () => hourlyRows(env, details),
   correction: () => correctionRows(env, details),
+  backfill: () => backfillRows(env, details, backfillMatches),
 };
 
 const machineInfo = await machine(env);

@@ -12,12 +12,18 @@ export interface UpstreamOptions {
   /** The budget R, requests per second (the source's `rateLimit.requestsPerInterval` over 1 s). */
   ratePerSec: number;
   /** Worker process counts and replay latencies (base + uniform jitter, ms), one run each. */
-  scenarios: Array<{ processes: number; latency: { baseMs: number; jitterMs: number } }>;
+  scenarios: Array<{
+    processes: number;
+    latency: { baseMs: number; jitterMs: number };
+    /** `rateLimit.sendGuardMs`: count finished requests from their send time plus this; unset: from their release. */
+    sendGuardMs?: number;
+  }>;
   season: string;
 }
 
 export interface UpstreamFigures {
   processes: number;
+  sendGuardMs: number | undefined;
   ratePerSec: number;
   latency: { baseMs: number; jitterMs: number };
   matches: number;
@@ -48,6 +54,9 @@ export const UPSTREAM_DEFAULTS: UpstreamOptions = {
     { processes: 4, latency: REALISTIC },
     // The same fleet with an upstream that answers at once: what the budget allows without latency.
     { processes: 2, latency: { baseMs: 0, jitterMs: 0 } },
+    // The opt-in rule: a finished request counts from its send time plus a 20 ms guard.
+    { processes: 2, latency: REALISTIC, sendGuardMs: 20 },
+    { processes: 4, latency: REALISTIC, sendGuardMs: 20 },
   ],
   season: '50001',
 };
@@ -60,10 +69,10 @@ export async function benchUpstream(
   const recorder = recordArrivals(replay);
   const figures: UpstreamFigures[] = [];
   try {
-    for (const { processes, latency } of options.scenarios) {
+    for (const { processes, latency, sendGuardMs } of options.scenarios) {
       replay.faults.set(latency.baseMs + latency.jitterMs > 0 ? { latency } : {});
       const fleet = await BenchFleet.start(env, {
-        label: `upstream-${processes}w-${latency.baseMs + latency.jitterMs}ms`,
+        label: `upstream-${processes}w-${latency.baseMs + latency.jitterMs}ms${sendGuardMs === undefined ? '' : '-send'}`,
         backend: 'postgres',
         processes,
         settings: {
@@ -71,6 +80,7 @@ export async function benchUpstream(
             requestsPerInterval: options.ratePerSec,
             // Enough requests in flight for R at this latency, whatever the process count.
             maxConcurrent: 16,
+            ...(sendGuardMs === undefined ? {} : { sendGuardMs }),
           }),
           workers: { concurrency: { ingest: 8 } },
         },
@@ -88,6 +98,7 @@ export async function benchUpstream(
         const matches = Number((run.counters as { matches?: number }).matches ?? 0);
         figures.push({
           processes,
+          sendGuardMs,
           ratePerSec: options.ratePerSec,
           latency,
           matches,

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NOW, startReplay } from '@matchflow/replay';
+import {
+  DEFAULT_NOW,
+  MAX_SCALE,
+  SCALE_SEASON_MATCHES,
+  scaleProblems,
+  startReplay,
+  type WorldScale,
+} from '@matchflow/replay';
 
 const USAGE = `usage: matchflow-replay [options]
 
@@ -13,6 +20,8 @@ const USAGE = `usage: matchflow-replay [options]
   --faults JSON       initial faults, e.g. '{"rateLimit":{"ratePerSec":5,"burst":5}}'
   --faults-file F     the same, from a JSON file
   --static DIR        serve DIR's files instead of the Sofascore API (same faults and accounting)
+  --scale LxS         add L Bench Leagues of S seasons each (${SCALE_SEASON_MATCHES} matches a season; at most
+                      ${MAX_SCALE.leagues}x${MAX_SCALE.seasons}), e.g. 27x10 = 102,600 matches, for benchmarks at scale
 
 docs/replay-api.md lists the endpoints, the control API and every fault knob.`;
 
@@ -37,6 +46,15 @@ function main(): void {
     }
     return value;
   };
+  const scale = values.scale === undefined ? undefined : parseScale(values.scale);
+  if (typeof scale === 'string') {
+    process.stderr.write(`matchflow-replay: --scale ${scale}\n`);
+    process.exit(2);
+  }
+  if (scale && values.static) {
+    process.stderr.write('matchflow-replay: --scale adds to the simulated world; it does not go with --static\n');
+    process.exit(2);
+  }
   let faults: unknown;
   try {
     if (values.faults) faults = JSON.parse(values.faults);
@@ -53,11 +71,15 @@ function main(): void {
     clockRate: numeric('clock-rate', values['clock-rate']) ?? 0,
     faults: faults as never,
     staticDir: values.static,
+    ...(scale ? { scale } : {}),
   }).then(
     (replay) => {
       const what = values.static ? `serving ${values.static}` : `Sofascore-shaped API at ${replay.apiUrl}`;
+      const size = scale
+        ? `, ${replay.world?.matches.size ?? 0} matches with ${scale.leagues}x${scale.seasons} Bench League seasons`
+        : '';
       process.stdout.write(
-        `matchflow-replay: ${what} (seed ${values.seed ?? 7}, now ${new Date(replay.clock.now() * 1000).toISOString()}); control at ${replay.url}/_control/state\n`,
+        `matchflow-replay: ${what} (seed ${values.seed ?? 7}${size}, now ${new Date(replay.clock.now() * 1000).toISOString()}); control at ${replay.url}/_control/state\n`,
       );
       const stop = () => {
         replay.close().then(
@@ -75,6 +97,15 @@ function main(): void {
   );
 }
 
+/** `27x10` -> 27 leagues of 10 seasons; a string says what is wrong. */
+function parseScale(text: string): WorldScale | string {
+  const match = /^(\d+)x(\d+)$/i.exec(text.trim());
+  if (!match) return `must be LEAGUESxSEASONS, e.g. 27x10, not '${text}'`;
+  const scale = { leagues: Number(match[1]), seasons: Number(match[2]) };
+  const problems = scaleProblems(scale);
+  return problems.length > 0 ? `'${text}': ${problems.join('; ')}` : scale;
+}
+
 function parse() {
   return parseArgs({
     options: {
@@ -87,6 +118,7 @@ function parse() {
       faults: { type: 'string' },
       'faults-file': { type: 'string' },
       static: { type: 'string' },
+      scale: { type: 'string' },
     },
   });
 }

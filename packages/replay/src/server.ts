@@ -9,7 +9,13 @@ import { Accounting } from './accounting.js';
 import { parseInstant, SimulatedClock } from './clock.js';
 import { ERROR_BODIES, type FaultSettingsInput, Faults } from './faults.js';
 import { endpointOf, handleApi } from './sofascore/api.js';
-import { buildWorld, type CorrectionOptions, correctionStrikingLastGoal, type World } from './world/build-world.js';
+import {
+  buildWorld,
+  type CorrectionOptions,
+  correctionStrikingLastGoal,
+  type World,
+  type WorldScale,
+} from './world/build-world.js';
 
 /** Default simulated now: mid-season in football, the middle of the 2026 tennis draw. */
 export const DEFAULT_NOW = '2026-01-14T18:00:00Z';
@@ -26,6 +32,11 @@ export interface ReplayOptions {
   clockRate?: number;
   faults?: FaultSettingsInput;
   corrections?: Partial<CorrectionOptions>;
+  /**
+   * Add `leagues` × `seasons` Bench League seasons (380 matches each) beside the demo
+   * competitions; their ids: `scaleLeagueIds(scale)`. None by default.
+   */
+  scale?: WorldScale;
   /** Serve this directory instead of the Sofascore API (file-based sources). */
   staticDir?: string;
 }
@@ -47,12 +58,14 @@ export interface ReplayServer {
 export async function startReplay(options: ReplayOptions = {}): Promise<ReplayServer> {
   const seed = options.seed ?? 7;
   const staticDir = options.staticDir ? path.resolve(options.staticDir) : undefined;
-  const world = staticDir ? undefined : buildWorld({ seed, corrections: options.corrections });
+  const world = staticDir
+    ? undefined
+    : buildWorld({ seed, corrections: options.corrections, ...(options.scale ? { scale: options.scale } : {}) });
   const clock = new SimulatedClock(parseInstant(options.now ?? DEFAULT_NOW), options.clockRate ?? 0);
   const faults = new Faults(seed);
   if (options.faults) faults.set(options.faults);
   const accounting = new Accounting();
-  const state: State = { world, clock, faults, accounting, staticDir, seed };
+  const state: State = { world, clock, faults, accounting, staticDir, seed, scale: options.scale };
 
   const server = createServer((request, response) => {
     handle(state, request, response).catch((error: unknown) => {
@@ -88,6 +101,7 @@ interface State {
   accounting: Accounting;
   staticDir: string | undefined;
   seed: number;
+  scale: WorldScale | undefined;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -305,6 +319,16 @@ function describe(state: State) {
     seed: state.seed,
     mode: state.staticDir ? 'static' : 'sofascore',
     ...(state.staticDir ? { staticDir: state.staticDir } : {}),
+    ...(state.scale && state.world?.plays
+      ? {
+          scale: {
+            ...state.scale,
+            matches: state.world.matches.size,
+            playsCached: state.world.plays.size,
+            playsSimulated: state.world.plays.simulated,
+          },
+        }
+      : {}),
     clock: clockState(state),
     faults: state.faults.current,
     competitions: (state.world?.competitions ?? []).map((competition) => ({

@@ -1,7 +1,7 @@
 import { ERROR_BODIES, type FaultSettings } from '../faults.js';
 import type { World } from '../world/build-world.js';
 import type { Match } from '../world/model.js';
-import { viewMatch } from '../world/view.js';
+import { publishedStart, viewMatch } from '../world/view.js';
 import { renderEvent } from './event.js';
 import { renderIncidents, renderLineups } from './match-details.js';
 import { renderStatistics } from './statistics.js';
@@ -108,18 +108,23 @@ function eventsPage(
   const season = competition?.seasons.find((candidate) => String(candidate.id) === seasonId);
   if (!season) return notFound();
   const page = Number(pageText);
-  const views = season.matches
-    .map((match) => viewMatch(match, context.now))
-    .filter((view) => (direction === 'last' ? view.startTimestamp <= context.now : view.startTimestamp > context.now))
-    .sort((first, second) => first.startTimestamp - second.startTimestamp || first.match.id - second.match.id);
-  const end = direction === 'last' ? views.length - page * EVENTS_PAGE_SIZE : (page + 1) * EVENTS_PAGE_SIZE;
+  // Order and page by the published kick-off alone; only the page's own matches are viewed
+  // (a view of a lazily played match simulates its play).
+  const listed = season.matches
+    .map((match) => ({ match, start: publishedStart(match, context.now) }))
+    .filter(({ start }) => (direction === 'last' ? start <= context.now : start > context.now))
+    .sort((first, second) => first.start - second.start || first.match.id - second.match.id);
+  const end = direction === 'last' ? listed.length - page * EVENTS_PAGE_SIZE : (page + 1) * EVENTS_PAGE_SIZE;
   const start = direction === 'last' ? end - EVENTS_PAGE_SIZE : page * EVENTS_PAGE_SIZE;
-  const slice = views.slice(Math.max(0, start), Math.max(0, end));
+  const slice = listed.slice(Math.max(0, start), Math.max(0, end));
   if (slice.length === 0) return notFound();
-  const hasNextPage = direction === 'last' ? start > 0 : end < views.length;
+  const hasNextPage = direction === 'last' ? start > 0 : end < listed.length;
   return {
     status: 200,
-    body: { events: slice.map((view) => withDrift(context, renderEvent(view, 'list'))), hasNextPage },
+    body: {
+      events: slice.map(({ match }) => withDrift(context, renderEvent(viewMatch(match, context.now), 'list'))),
+      hasNextPage,
+    },
   };
 }
 
@@ -141,12 +146,38 @@ function detail(render: (view: ReturnType<typeof viewMatch>) => unknown): Handle
 function scheduledEvents(context: ApiContext, [sport, date]: string[]) {
   const dayStart = Date.parse(`${date}T00:00:00Z`) / 1000;
   if (Number.isNaN(dayStart)) return notFound();
-  const views = [...context.world.matches.values()]
+  const views = (matchesByDay(context.world).get(dayStart) ?? [])
     .filter((match) => match.season.competition.sport === sport)
     .map((match) => viewMatch(match, context.now))
     .filter((view) => view.startTimestamp >= dayStart && view.startTimestamp < dayStart + 86_400)
     .sort((first, second) => first.startTimestamp - second.startTimestamp || first.match.id - second.match.id);
   return { status: 200, body: { events: views.map((view) => withDrift(context, renderEvent(view, 'list'))) } };
+}
+
+const DAY_SEC = 86_400;
+const dayIndexes = new WeakMap<World, Map<number, Match[]>>();
+
+/**
+ * Matches by the UTC day they may start on (planned, or rescheduled to): a day's candidates
+ * without viewing every match of a 100,000-match world (which would also simulate each lazily
+ * played one). Built on first use; the world's matches and dates are fixed once it is built.
+ */
+function matchesByDay(world: World): Map<number, Match[]> {
+  let index = dayIndexes.get(world);
+  if (!index) {
+    index = new Map();
+    for (const match of world.matches.values()) {
+      const days = new Set([match.startTimestamp, match.reschedule?.to ?? match.startTimestamp]);
+      for (const start of days) {
+        const day = Math.floor(start / DAY_SEC) * DAY_SEC;
+        const list = index.get(day);
+        if (list) list.push(match);
+        else index.set(day, [match]);
+      }
+    }
+    dayIndexes.set(world, index);
+  }
+  return index;
 }
 
 /** Contract drift fault: break chosen events the way a changed upstream would. */

@@ -1,4 +1,5 @@
 import { type IdSource, simulateFootball } from './football.js';
+import { INCIDENTS_PER_MATCH, LazyFootballMatch, PlayCache } from './lazy-play.js';
 import type { Category, Competition, Correction, Match, Player, Position, Referee, Season, Team } from './model.js';
 import { COUNTRIES, clubNames, HOME_COUNTRY, hexColour, nameCode, personName, placeName, slugify } from './names.js';
 import { Random } from './random.js';
@@ -28,9 +29,25 @@ export interface CorrectionOptions {
   delayHours: readonly [number, number];
 }
 
+/**
+ * Extra football leagues for benchmarks at scale: `leagues` × `seasons` league-seasons of
+ * 380 matches each (27 × 10 = 102,600 matches), added beside the demo competitions.
+ */
+export interface WorldScale {
+  /** Bench League 1..leagues, 20 clubs each: 1..MAX_SCALE.leagues. */
+  leagues: number;
+  /** Seasons per league, the newest 2024/25 and each one a year before the next: 1..MAX_SCALE.seasons. */
+  seasons: number;
+}
+
+/** The largest scale: ids of the scale leagues are laid out for at most this many. */
+export const MAX_SCALE = { leagues: 200, seasons: 40 } as const;
+
 export interface WorldOptions {
   seed: number;
   corrections?: Partial<CorrectionOptions>;
+  /** Add the scale leagues (none by default; the demo competitions are the same either way). */
+  scale?: WorldScale;
 }
 
 export interface World {
@@ -42,6 +59,8 @@ export interface World {
   players: Map<number, Player>;
   /** Issues ids for incidents added after the build (runtime corrections). */
   incidentIds: IdSource;
+  /** The scale leagues' lazily simulated play (undefined without `scale`). */
+  plays: PlayCache | undefined;
 }
 
 /** Build the whole world from a seed. Same seed, same world, down to every incident id. */
@@ -108,7 +127,132 @@ export function buildWorld(options: WorldOptions): World {
 
   const teams = new Map<number, Team>([...clubs, ...tennisPlayers].map((team) => [team.id, team]));
   const players = new Map<number, Player>(clubs.flatMap((club) => club.squad).map((player) => [player.id, player]));
-  return { seed, competitions, matches, teams, players, incidentIds };
+  const world: World = { seed, competitions, matches, teams, players, incidentIds, plays: undefined };
+  // After everything above, from streams of their own: the demo competitions are the same with or without.
+  if (options.scale) addScaleLeagues(world, options.scale, { category: demoland, referees });
+  return world;
+}
+
+/** The ids of one scale league: stable across seeds and scales, so configs can name them. */
+export interface ScaleLeagueIds {
+  /** 1-based league number: `Bench League ${league}`. */
+  league: number;
+  uniqueTournamentId: number;
+  tournamentId: number;
+  /** Oldest first, the last one is 2024/25. */
+  seasonIds: number[];
+}
+
+/** The newest scale season starts in this year (2024/25): finished at the replay's default clock. */
+const SCALE_LAST_YEAR = 2024;
+const SCALE_FIRST_YEAR = SCALE_LAST_YEAR - MAX_SCALE.seasons + 1;
+/** Matches per scale league-season (double round-robin of 20 clubs). */
+export const SCALE_SEASON_MATCHES = 380;
+
+/**
+ * Ids of the scale leagues: unique tournament 10_000 + league, tournament 20_000 + league,
+ * season 1_000_000 + league × 100 + (year − 1984) (2024/25 is …40). A league-season's id, event
+ * ids and content depend only on the seed, its league and its year, not on the scale asked for.
+ */
+export function scaleLeagueIds(scale: WorldScale): ScaleLeagueIds[] {
+  assertScale(scale);
+  return Array.from({ length: scale.leagues }, (_unused, index) => {
+    const league = index + 1;
+    return {
+      league,
+      uniqueTournamentId: 10_000 + league,
+      tournamentId: 20_000 + league,
+      seasonIds: scaleYears(scale).map((year) => scaleSeasonId(league, year)),
+    };
+  });
+}
+
+/** Problems with a scale, empty when it is valid. */
+export function scaleProblems(scale: WorldScale): string[] {
+  const problems: string[] = [];
+  const check = (name: 'leagues' | 'seasons') => {
+    const value = scale[name];
+    if (!Number.isInteger(value) || value < 1 || value > MAX_SCALE[name]) {
+      problems.push(`${name} must be a whole number from 1 to ${MAX_SCALE[name]}, not ${value}`);
+    }
+  };
+  check('leagues');
+  check('seasons');
+  return problems;
+}
+
+function assertScale(scale: WorldScale): void {
+  const problems = scaleProblems(scale);
+  if (problems.length > 0) throw new RangeError(`scale: ${problems.join('; ')}`);
+}
+
+function scaleYears(scale: WorldScale): number[] {
+  return Array.from({ length: scale.seasons }, (_unused, index) => SCALE_LAST_YEAR - scale.seasons + 1 + index);
+}
+
+function scaleSeasonId(league: number, year: number): number {
+  return 1_000_000 + league * 100 + (year - SCALE_FIRST_YEAR + 1);
+}
+
+/** First event id of a league-season: 400 ids per league-season, 20,000,001 up (the demo's are 12,000,001 up). */
+function scaleEventBase(league: number, year: number): number {
+  return 20_000_000 + ((league - 1) * MAX_SCALE.seasons + (year - SCALE_FIRST_YEAR)) * 400;
+}
+
+/** Incident ids of scale matches: a block per event id from 1,000,000,000 (the demo's count up from 900,000,000). */
+function scaleIncidentBase(eventId: number): number {
+  return 1_000_000_000 + (eventId - 20_000_000) * INCIDENTS_PER_MATCH;
+}
+
+/** The second Saturday of August, or the one after the 8th: how the scale seasons open. */
+function augustOpener(year: number): number {
+  const eighth = Date.UTC(year, 7, 8) / 1000;
+  const weekday = new Date(eighth * 1000).getUTCDay();
+  return eighth + ((6 - weekday + 7) % 7) * DAY;
+}
+
+function twoDigits(year: number): string {
+  return String(year % 100).padStart(2, '0');
+}
+
+function addScaleLeagues(world: World, scale: WorldScale, shared: { category: Category; referees: Referee[] }): void {
+  const plays = new PlayCache(world.seed, scaleIncidentBase);
+  world.plays = plays;
+  for (const ids of scaleLeagueIds(scale)) {
+    const name = `Bench League ${ids.league}`;
+    const label = `scale.${ids.league}`;
+    const owner = competition({
+      ids,
+      name,
+      sport: 'football',
+      kind: 'league',
+      category: shared.category,
+      random: Random.from(world.seed, `${label}.meta`),
+    });
+    const clubs = buildClubs(Random.from(world.seed, `${label}.clubs`), scaleClubIds(ids.league));
+    scaleYears(scale).forEach((year, index) => {
+      const seasonLabel = `${twoDigits(year)}/${twoDigits(year + 1)}`;
+      const season = addSeason(owner, ids.seasonIds[index] as number, `${name} ${seasonLabel}`, seasonLabel);
+      scheduleLeague(Random.from(world.seed, `${label}.${year}`), {
+        season,
+        clubs,
+        openingSaturday: augustOpener(year),
+        eventIds: counter(scaleEventBase(ids.league, year)),
+        incidentIds: { next: () => Number.NaN },
+        referees: shared.referees,
+        lazy: plays,
+      });
+      season.matches.sort((first, second) => first.startTimestamp - second.startTimestamp || first.id - second.id);
+      season.startTimestamp = season.matches[0]?.startTimestamp ?? 0;
+      season.endTimestamp = season.matches.at(-1)?.startTimestamp ?? 0;
+      for (const match of season.matches) world.matches.set(match.id, match);
+    });
+    world.competitions.push(owner);
+    for (const club of clubs) {
+      world.teams.set(club.id, club);
+      for (const player of club.squad) world.players.set(player.id, player);
+    }
+  }
 }
 
 function counter(start: number): IdSource {
@@ -178,17 +322,46 @@ const SQUAD_SHAPE: ReadonlyArray<[Position, number]> = [
   ['F', 6],
 ];
 
-function buildClubs(random: Random): Team[] {
+/** Ids of a league's clubs and what belongs to them, by the club's index in the league. */
+interface ClubIds {
+  team(index: number): number;
+  player(index: number, squadIndex: number): number;
+  manager(index: number): number;
+  venue(index: number): number;
+  city(index: number): number;
+}
+
+const DEMO_CLUB_IDS: ClubIds = {
+  team: (index) => 3001 + index,
+  player: (index, squadIndex) => 100_000 + index * 100 + squadIndex,
+  manager: (index) => 6001 + index,
+  venue: (index) => 7001 + index,
+  city: (index) => 7101 + index,
+};
+
+/** The scale leagues' clubs: 20 a league from 200,001; players from 2,000,000; staff and grounds apart. */
+function scaleClubIds(league: number): ClubIds {
+  const slot = (index: number) => (league - 1) * LEAGUE_TEAMS + index;
+  return {
+    team: (index) => 200_001 + slot(index),
+    player: (index, squadIndex) => 2_000_000 + slot(index) * 100 + squadIndex,
+    manager: (index) => 210_001 + slot(index),
+    venue: (index) => 220_001 + slot(index),
+    city: (index) => 230_001 + slot(index),
+  };
+}
+
+function buildClubs(random: Random, ids: ClubIds = DEMO_CLUB_IDS): Team[] {
   const names = clubNames(random, LEAGUE_TEAMS);
   const clubs = names.map((name, index): Team => {
-    const id = 3001 + index;
+    const id = ids.team(index);
     const city = name.split(' ')[0] as string;
     const squad: Player[] = [];
     let shirt = 1;
     for (const [position, count] of SQUAD_SHAPE) {
       for (let k = 0; k < count; k += 1) {
         const person = personName(random);
-        const playerId = 100_000 + index * 100 + squad.length;
+        const playerId = ids.player(index, squad.length);
         squad.push({
           id: playerId,
           ...person,
@@ -219,18 +392,18 @@ function buildClubs(random: Random): Team[] {
       userCount: random.int(10_000, 900_000),
       foundationDateTimestamp: isoToUnix(`18${random.int(70, 99)}-01-01`),
       manager: {
-        id: 6001 + index,
+        id: ids.manager(index),
         name: manager.name,
         slug: slugify(manager.name),
         shortName: manager.shortName,
         country: random.pick(COUNTRIES),
       },
       venue: {
-        id: 7001 + index,
+        id: ids.venue(index),
         name: `${city} ${random.pick(['Park', 'Stadium', 'Arena', 'Ground'])}`,
         slug: slugify(`${city} stadium`),
         capacity: random.int(12, 75) * 1000,
-        city: { id: 7101 + index, name: city },
+        city: { id: ids.city(index), name: city },
         latitude: Math.round((50 + random.next() * 5) * 10_000) / 10_000,
         longitude: Math.round((-3 + random.next() * 5) * 10_000) / 10_000,
       },
@@ -342,6 +515,8 @@ interface FootballSeasonPlan {
   eventIds: IdSource;
   incidentIds: IdSource;
   referees: Referee[];
+  /** Simulate each match's play on first use, from its own stream, instead of now (scale leagues). */
+  lazy?: PlayCache;
 }
 
 function scheduleLeague(random: Random, plan: FootballSeasonPlan): void {
@@ -359,7 +534,7 @@ function scheduleLeague(random: Random, plan: FootballSeasonPlan): void {
       // Most at 15:00 on Saturday, one early kick-off, one on Sunday afternoon.
       const kickoff =
         slot === 0 ? saturday + 12.5 * HOUR : slot === 1 ? saturday + DAY + 16.5 * HOUR : saturday + 15 * HOUR;
-      const match = newMatch(season, eventIds.next(), { round: roundIndex + 1 }, kickoff, home, away, random, referees);
+      let match = newMatch(season, eventIds.next(), { round: roundIndex + 1 }, kickoff, home, away, random, referees);
       matchIndex += 1;
       if (matchIndex === canceledIndex) {
         match.fate = 'canceled';
@@ -369,7 +544,9 @@ function scheduleLeague(random: Random, plan: FootballSeasonPlan): void {
         match.fateKnownAt = kickoff - 2 * DAY;
         match.reschedule = { at: kickoff + 7 * DAY, to: kickoff + 18 * DAY + 4.75 * HOUR };
       }
-      if (match.fate !== 'canceled') {
+      if (plan.lazy) {
+        match = new LazyFootballMatch(match, plan.lazy);
+      } else if (match.fate !== 'canceled') {
         match.football = simulateFootball(random.fork(`match.${match.id}`), {
           home,
           away,

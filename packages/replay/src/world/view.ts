@@ -51,10 +51,15 @@ export interface MatchView {
   corrected: boolean;
 }
 
+/** Kick-off as published at `now`: a postponed match moves once it is rescheduled. Cheap: no play is looked at. */
+export function publishedStart(match: Match, now: number): number {
+  return match.reschedule && now >= match.reschedule.at ? match.reschedule.to : match.startTimestamp;
+}
+
 /** The match as the upstream would show it at `now` (Unix seconds). */
 export function viewMatch(match: Match, now: number): MatchView {
   const rescheduled = match.reschedule && now >= match.reschedule.at;
-  const startTimestamp = rescheduled && match.reschedule ? match.reschedule.to : match.startTimestamp;
+  const startTimestamp = publishedStart(match, now);
   const base = {
     match,
     now,
