@@ -58,7 +58,7 @@ const VETTED: readonly Vetted[] = [
   },
   {
     file: 'packages/db/src/client.ts',
-    line: 'target.unsafe(query, parameters, { ...options, prepare: true });',
+    line: 'target.unsafe(query, parameters, {',
     why: "the prepared-statements wrapper passes drizzle's own query text and its bound parameters through unchanged",
   },
   {

@@ -95,14 +95,23 @@ export function openPostgres(url: string, poolSize = 10): Database & { backend: 
 }
 
 /**
- * The client with every query run as a prepared statement, in transactions and savepoints too.
+ * Statements with more parameters than this are not prepared: a multi-row insert has a text of
+ * its own for every row count, and prepared, each would stay on the connection (and in the
+ * server backend) until the connection is retired. The hot statements carry their rows as one
+ * jsonb parameter and stay well under it.
+ */
+const MAX_PREPARED_PARAMETERS = 64;
+
+/**
+ * The client with its queries run as prepared statements, in transactions and savepoints too.
  * drizzle asks postgres.js for an unnamed statement unless a query was given a name, and
  * postgres.js then describes each query with parameters before running it: two round trips
  * for every statement. Prepared, a statement's text is described once per connection and every
  * later run is one round trip. The hot statements are written to keep one text whatever their
- * data (rows as one jsonb parameter); a connection's prepared statements go with it when
- * postgres.js retires it (`max_lifetime`). Behind PgBouncer in transaction mode this needs its
- * `max_prepared_statements` (1.21 or later).
+ * data (rows as one jsonb parameter); a statement with many parameters (a multi-row insert, whose
+ * text changes with its row count) is left unprepared, so what a connection keeps stays small;
+ * it all goes with the connection when postgres.js retires it (`max_lifetime`). Behind
+ * PgBouncer in transaction mode this needs its `max_prepared_statements` (1.21 or later).
  */
 function preparedStatements<Client extends postgres.Sql | postgres.TransactionSql>(client: Client): Client {
   return new Proxy(client, {
@@ -110,7 +119,10 @@ function preparedStatements<Client extends postgres.Sql | postgres.TransactionSq
       const value = Reflect.get(target, property);
       if (property === 'unsafe')
         return (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
-          target.unsafe(query, parameters, { ...options, prepare: true });
+          target.unsafe(query, parameters, {
+            ...options,
+            prepare: options?.prepare || (parameters?.length ?? 0) <= MAX_PREPARED_PARAMETERS,
+          });
       if ((property === 'begin' || property === 'savepoint') && typeof value === 'function')
         return (...args: unknown[]) => {
           const body = args.pop() as (inner: postgres.TransactionSql) => unknown;
