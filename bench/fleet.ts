@@ -81,7 +81,9 @@ function guardProcess(): void {
       if (signalled) process.exit(130);
       signalled = true;
       console.error(`[bench] ${signal}: stopping worker processes, dropping databases, deleting Redis keys`);
-      const deadline = sleep(20_000, undefined, { ref: false });
+      // Stopping workers mid-publish takes up to 10 s, then dropping a large database and
+      // deleting tens of thousands of keys (a backfill at scale): 20 s was not enough.
+      const deadline = sleep(90_000, undefined, { ref: false });
       void Promise.race([Promise.allSettled([...openFleets].map((fleet) => fleet.close())), deadline]).finally(() =>
         process.exit(130),
       );
