@@ -107,7 +107,6 @@ describe('HttpClient', () => {
 
   it('fails a body that trickles in past timeouts.bodyMs, though no gap between pieces reaches it', async () => {
     const { createServer } = await import('node:http');
-    const { HttpClient } = await import('./client.js');
     // Ten pieces 60 ms apart: undici's idle body timeout (200 ms) never fires; the whole body takes 600 ms.
     const server = createServer(async (_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -118,15 +117,7 @@ describe('HttpClient', () => {
       }
       response.end(']');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    const client = new HttpClient({
-      kind: 'sofascore',
-      baseUrl: `http://127.0.0.1:${port}/api/v1`,
-      headers: {},
-      credentials: {},
-      timeouts: { connectMs: 1_000, headersMs: 1_000, bodyMs: 200 },
-    });
+    const client = await clientOf(server, 200);
     try {
       const failure = await client.get('/slow').catch((error: unknown) => error);
       expect(failure).toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
@@ -142,21 +133,12 @@ describe('HttpClient', () => {
 describe('HttpClient send time', () => {
   it('reports when the request was written, before its (slow) answer, and not for a request never sent', async () => {
     const { createServer } = await import('node:http');
-    const { HttpClient } = await import('./client.js');
     const arrivals: number[] = [];
     const server = createServer((_request, response) => {
       arrivals.push(performance.now());
       setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 150);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    const client = new HttpClient({
-      kind: 'sofascore',
-      baseUrl: `http://127.0.0.1:${port}/api/v1`,
-      headers: {},
-      credentials: {},
-      timeouts: { connectMs: 1_000, headersMs: 1_000, bodyMs: 1_000 },
-    });
+    const client = await clientOf(server, 1_000);
     try {
       const sent: number[] = [];
       const started = performance.now();
@@ -186,3 +168,17 @@ describe('HttpClient send time', () => {
     }
   });
 });
+
+/** An HttpClient for a local test server, listening on a free port, with this body timeout. */
+async function clientOf(server: import('node:http').Server, bodyMs: number) {
+  const { HttpClient } = await import('./client.js');
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return new HttpClient({
+    kind: 'sofascore',
+    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+    headers: {},
+    credentials: {},
+    timeouts: { connectMs: 1_000, headersMs: 1_000, bodyMs },
+  });
+}
