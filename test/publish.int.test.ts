@@ -16,9 +16,10 @@ import {
   SnapshotError,
   SnapshotManifest,
   verifySnapshotDirectory,
+  writeSnapshotDirectory,
 } from '@matchflow/pipeline';
 import { newRunId } from '@matchflow/queues';
-import { and, asc, count, eq, isNotNull } from 'drizzle-orm';
+import { and, asc, count, eq, isNotNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReplayPipeline, startReplayPipeline } from './support/replay-pipeline.js';
 import { runCli } from './support/run-cli.js';
@@ -384,6 +385,47 @@ describe.each(testBackends(process.env))('publishing on %s', (backend) => {
     const latestRows = await database.db.select().from(ops.snapshots).where(eq(ops.snapshots.latest, true));
     expect(latestRows.map((row) => row.version)).toEqual([...versions]);
     expect(await readLatestVersion(publishDir)).toBe([...versions][0]);
+  });
+
+  it('streams a table many pages long to the same bytes as the rows written from memory, and leaves no temp dir', async () => {
+    // 12,345 leaderboard rows: the publish reads them through its cursor in pages of 5,000.
+    await database.db.execute(sql`INSERT INTO curated.rating_leaderboard
+        (pool_id, rank, participant_id, name, rating, games, last_match_id, change_30d)
+      SELECT 'zz-paged', n, 'p' || lpad(n::text, 6, '0'), 'Player, "' || n || '"', 2000 - n / 7.0, n % 40,
+        CASE WHEN n % 3 = 0 THEN NULL ELSE 'm' || n END, (n % 11) - 5.5
+      FROM generate_series(1, 12345) AS n`);
+    const runId = newRunId();
+    await createRun(database.db, { runId, trigger: 'cli', scope: CUP, env: 'dev' });
+    const published = await publishSnapshot({ db: database.db, config, logger: pipeline.logger }, { runId });
+    if (published.status !== 'published') throw new Error(`not published: ${published.status}`);
+    const manifest = SnapshotManifest.parse(
+      JSON.parse(await readFile(path.join(publishDir, published.version, 'manifest.json'), 'utf8')),
+    );
+    const inMemory = new Map<string, Record<string, unknown>[]>();
+    for (const table of PUBLISHED_TABLES) {
+      const result: unknown = await database.db.execute(table.query);
+      inMemory.set(table.name, Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows);
+    }
+    expect(inMemory.get('ratings')?.length).toBeGreaterThan(12_345);
+    const memoryDir = await tempDir(`publish-memory-${backend}`);
+    const fromMemory = await writeSnapshotDirectory(memoryDir, {
+      rows: inMemory,
+      version: 'v-memory',
+      runId,
+      createdAt: new Date(manifest.created_at),
+      watermarks: manifest.watermarks,
+      quality: manifest.quality,
+    });
+    expect(fromMemory.content_hash).toBe(published.contentHash);
+    expect(fromMemory.tables).toEqual(manifest.tables);
+    expect(await readFile(path.join(memoryDir, 'v-memory', 'ratings.csv'))).toEqual(
+      await readFile(path.join(publishDir, published.version, 'ratings.csv')),
+    );
+
+    const again = await publishSnapshot({ db: database.db, config, logger: pipeline.logger }, { runId });
+    expect(again).toEqual({ status: 'unchanged', version: published.version, contentHash: published.contentHash });
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(publishDir)).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@matchflow/config';
 import { createDashboardServer, type DashboardServer } from '@matchflow/dashboard';
-import { pointLatest, renderSnapshot, writeSnapshotDirectory } from '@matchflow/pipeline';
+import { pointLatest, writeSnapshotDirectory } from '@matchflow/pipeline';
 import { createLogger } from '@matchflow/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -102,7 +102,7 @@ let server: DashboardServer;
 beforeAll(async () => {
   publishDir = await mkdtemp(path.join(tmpdir(), 'matchflow-bad-api-'));
   await writeSnapshotDirectory(publishDir, {
-    rendered: renderSnapshot(tables()),
+    rows: tables(),
     version: 'v1',
     runId: 'run-v1',
     createdAt: new Date('2025-09-01T00:00:00.000Z'),

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@matchflow/config';
-import { pointLatest, renderSnapshot, type SnapshotManifest, writeSnapshotDirectory } from '@matchflow/pipeline';
+import { pointLatest, type SnapshotManifest, writeSnapshotDirectory } from '@matchflow/pipeline';
 import { createLogger } from '@matchflow/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardServer, type DashboardServer } from './server.js';
@@ -163,7 +163,7 @@ const QUALITY: SnapshotManifest['quality'] = { score: 1, checks: 0, passed: 0, w
 
 async function publish(publishDir: string, version: string, finishedM5: boolean): Promise<SnapshotManifest> {
   const manifest = await writeSnapshotDirectory(publishDir, {
-    rendered: renderSnapshot(tables(finishedM5)),
+    rows: tables(finishedM5),
     version,
     runId: `run-${version}`,
     createdAt: new Date('2025-09-01T00:00:00.000Z'),

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PUBLISHED_TABLES, pointLatest, renderSnapshot, writeSnapshotDirectory } from '@matchflow/pipeline';
+import { PUBLISHED_TABLES, pointLatest, writeSnapshotDirectory } from '@matchflow/pipeline';
 import { createLogger } from '@matchflow/telemetry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SnapshotSource, SnapshotUnavailable } from './snapshot-source.js';
@@ -21,7 +21,7 @@ async function publish(version: string, name: string): Promise<void> {
   const rows = new Map<string, Record<string, unknown>[]>(PUBLISHED_TABLES.map((table) => [table.name, []]));
   rows.set('competitions', [{ competition_id: 'fd.pl', name, sport: 'football' }]);
   await writeSnapshotDirectory(publishDir, {
-    rendered: renderSnapshot(rows),
+    rows,
     version,
     runId: 'run',
     createdAt: new Date('2025-09-01T00:00:00.000Z'),

@@ -106,7 +106,6 @@ export {
   LATEST_FILE,
   MANIFEST_FILE,
   pointLatest,
-  renderSnapshot,
   verifySnapshotDirectory,
   versionId,
   writeSnapshotDirectory,

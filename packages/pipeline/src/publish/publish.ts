@@ -8,14 +8,16 @@ import { qualityScore } from '../quality/checks.js';
 import { rows } from '../store/sql-rows.js';
 import { publishLockExclusive } from './publish-lock.js';
 import {
+  commitSnapshot,
+  discardSnapshot,
   listPublishDirectory,
   pointLatest,
-  renderSnapshot,
+  stageSnapshot,
+  type TablePages,
   verifySnapshotDirectory,
   versionId,
-  writeSnapshotDirectory,
 } from './snapshot-files.js';
-import { PUBLISHED_TABLES, type SnapshotManifest } from './tables.js';
+import type { SnapshotManifest } from './tables.js';
 
 export interface PublishDeps {
   db: Db;
@@ -37,10 +39,10 @@ export class SnapshotError extends Error {
 
 /**
  * Publish the curated zone as a new snapshot for `runId`, unless the run failed a FAIL-level
- * quality check. Reads every published table under the exclusive publish lock (no build is half
- * done), renders the files, and when they differ from the current latest, writes the directory
- * (temp dir, fsync, rename), records it in `ops.snapshots` as latest, and then moves the `latest`
- * file. Finally applies retention. Safe to repeat: a second call for the same data is `unchanged`.
+ * quality check. Streams every published table into a temporary directory under the exclusive
+ * publish lock (no build is half done), and when the content differs from the current latest's,
+ * renames the directory into place, records it in `ops.snapshots` as latest, and then moves the
+ * `latest` file; when it is equal, the temporary directory is removed. Finally applies retention. Safe to repeat: a second call for the same data is `unchanged`.
  */
 export async function publishSnapshot(deps: PublishDeps, input: { runId: string }): Promise<PublishOutcome> {
   const { db, config } = deps;
@@ -61,17 +63,16 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
     const tx = txn as unknown as Db;
     await publishLockExclusive(tx);
     await removeLeftovers(tx, config.publishDir, deps.logger);
-    const tableRows = new Map<string, Record<string, unknown>[]>();
-    for (const table of PUBLISHED_TABLES) tableRows.set(table.name, await rows(tx, table.query));
-    const rendered = renderSnapshot(tableRows);
+    const staged = await stageSnapshot(config.publishDir, cursorPages(tx));
     const [current] = await tx.select().from(ops.snapshots).where(eq(ops.snapshots.latest, true));
-    if (current?.contentHash === rendered.contentHash)
+    if (current?.contentHash === staged.contentHash) {
+      await discardSnapshot(staged);
       return { status: 'unchanged' as const, version: current.version, contentHash: current.contentHash };
+    }
 
     const createdAt = deps.now?.() ?? new Date();
-    const version = versionId(createdAt, rendered.contentHash);
-    const manifest = await writeSnapshotDirectory(config.publishDir, {
-      rendered,
+    const version = versionId(createdAt, staged.contentHash);
+    const manifest = await commitSnapshot(config.publishDir, staged, {
       version,
       runId: input.runId,
       createdAt,
@@ -84,14 +85,14 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
       version,
       runId: input.runId,
       createdAt,
-      contentHash: rendered.contentHash,
+      contentHash: staged.contentHash,
       rowCounts: Object.fromEntries(manifest.tables.map((table) => [table.name, table.rows])),
       qualityScore: manifest.quality.score,
       manifest,
       latest: true,
       latestSince: createdAt,
     });
-    return { status: 'published' as const, version, contentHash: rendered.contentHash };
+    return { status: 'published' as const, version, contentHash: staged.contentHash };
   });
 
   if (outcome.status === 'published') failpoint('publish.row-committed');
@@ -101,6 +102,29 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
     await applySnapshotRetention(deps);
   }
   return outcome;
+}
+
+/** Rows a publish holds in memory at once: one page of one table. */
+const PAGE_ROWS = 5_000;
+// FETCH takes its row count as a literal: it cannot be a bound parameter.
+const FETCH_PAGE = sql.raw(`FETCH FORWARD ${PAGE_ROWS} FROM`);
+
+/**
+ * Each table read through a cursor of the publish transaction, `PAGE_ROWS` at a time: one sort
+ * per table, and memory bounded by a page whatever the size of the curated zone.
+ */
+function cursorPages(tx: Db): TablePages {
+  return (table) =>
+    (async function* () {
+      const cursor = sql.identifier(`snapshot_${table.name}`);
+      await tx.execute(sql`DECLARE ${cursor} NO SCROLL CURSOR FOR ${table.query}`);
+      for (;;) {
+        const page = await rows<Record<string, unknown>>(tx, sql`${FETCH_PAGE} ${cursor}`);
+        if (page.length > 0) yield page;
+        if (page.length < PAGE_ROWS) break;
+      }
+      await tx.execute(sql`CLOSE ${cursor}`);
+    })();
 }
 
 /** The run's quality results, summarised for the manifest. */

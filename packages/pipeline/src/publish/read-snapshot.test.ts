@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSnapshot, readLatestVersion, SnapshotReadError, snapshotRows } from './read-snapshot.js';
-import { pointLatest, renderSnapshot, writeSnapshotDirectory } from './snapshot-files.js';
+import { pointLatest, writeSnapshotDirectory } from './snapshot-files.js';
 import { PUBLISHED_TABLES } from './tables.js';
 
 const competition = { competition_id: 'fd.pl', name: 'Premier League', sport: 'football' };
@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function write(version: string): Promise<void> {
   await writeSnapshotDirectory(publishDir, {
-    rendered: renderSnapshot(rows()),
+    rows: rows(),
     version,
     runId: 'run-1',
     createdAt: new Date('2025-09-01T00:00:00.000Z'),
