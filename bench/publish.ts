@@ -10,9 +10,9 @@ import { eq, sql } from 'drizzle-orm';
 /*
  * Publishing a large curated zone: 40 seasons of a 20-team league (15,200 matches, 800 table
  * rows, 40,000 player-season rows, a 2,000-team leaderboard) in an embedded PGlite, published as a
- * whole snapshot: read every published table under the lock, render CSV and NDJSON, hash, write
- * and fsync, record. Each timed publish follows a one-row change, so it really writes; the
- * unchanged case (render and compare only) is timed too.
+ * whole snapshot: stream every published table under the lock to CSV and NDJSON files, hashing
+ * as it writes, fsync, record. Each timed publish follows a one-row change, so it really writes;
+ * the unchanged case (stream, compare, remove the temporary files) is timed too.
  */
 
 export interface PublishFigures {

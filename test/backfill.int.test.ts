@@ -4,7 +4,17 @@ import path from 'node:path';
 import { type Config, loadConfig } from '@matchflow/config';
 import { core, ops } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase } from '@matchflow/db/testing';
-import { closeRun, Fleet, planBackfill, startBackfill, triggerRun } from '@matchflow/pipeline';
+import {
+  closeRun,
+  createRun,
+  Fleet,
+  planBackfill,
+  readLatestVersion,
+  reapStaleRuns,
+  startBackfill,
+  triggerRun,
+} from '@matchflow/pipeline';
+import { newRunId } from '@matchflow/queues';
 import { type AccountingSnapshot, type ReplayServer, startReplay } from '@matchflow/replay';
 import { SourceClient } from '@matchflow/sources';
 import { createLogger } from '@matchflow/telemetry';
@@ -111,6 +121,36 @@ function started(runs: Awaited<ReturnType<typeof startBackfill>>): string[] {
     if (run.outcome !== 'started') throw new Error(`season ${run.season} not started`);
     return run.runId;
   });
+}
+
+interface FleetFixture {
+  database: TestDatabase;
+  fleet: Fleet;
+  config: Config;
+  publishDir: string;
+}
+
+/** A fleet in this process, on a database and Redis prefix of its own, with a generous budget. */
+function useFleet(label: string): FleetFixture {
+  const fixture = { publishDir: mkdtempSync(path.join(tmpdir(), `matchflow-${label}-`)) } as FleetFixture;
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    redis = testRedis(undefined, label);
+    fixture.database = await createTestDatabase(backend, { serverUrl, label: label.replaceAll('-', '_') });
+    fixture.config = configFor(redis.prefix, fixture.publishDir, {
+      requestsPerInterval: 400,
+      intervalMs: 1000,
+      maxConcurrent: 16,
+    });
+    fixture.fleet = Fleet.start({ config: fixture.config, db: fixture.database.db, logger });
+  });
+  afterAll(async () => {
+    await fixture.fleet?.stop(5_000);
+    await fixture.database?.dispose();
+    await redis?.cleanup();
+    rmSync(fixture.publishDir, { recursive: true, force: true });
+  });
+  return fixture;
 }
 
 interface Grant {
@@ -255,25 +295,8 @@ describe(`backfill priority and budget share under a tight limit (${backend})`, 
 });
 
 describe(`backfill is resumable and selects exactly what it is asked (${backend})`, () => {
-  let database: TestDatabase;
-  let fleet: Fleet;
-  let config: Config;
-  let redis: TestRedis;
-  const publishDir = mkdtempSync(path.join(tmpdir(), 'matchflow-backfill-scope-'));
+  const env = useFleet('backfill-scope');
   const SEASON = '50002';
-
-  beforeAll(async () => {
-    redis = testRedis(undefined, 'backfill-scope');
-    database = await createTestDatabase(backend, { serverUrl, label: 'backfill_scope' });
-    config = configFor(redis.prefix, publishDir, { requestsPerInterval: 400, intervalMs: 1000, maxConcurrent: 16 });
-    fleet = Fleet.start({ config, db: database.db, logger });
-  });
-  afterAll(async () => {
-    await fleet?.stop(5_000);
-    await database?.dispose();
-    await redis?.cleanup();
-    rmSync(publishDir, { recursive: true, force: true });
-  });
 
   function seasonMatches() {
     const season = replay.world?.competitions
@@ -284,11 +307,13 @@ describe(`backfill is resumable and selects exactly what it is asked (${backend}
   }
 
   async function backfill(request: Omit<Parameters<typeof planBackfill>[1], 'competitionId'>) {
-    const plan = planBackfill(config, { competitionId: 'demo-league', ...request });
-    const [runId] = started(await startBackfill({ db: database.db, producer: fleet.producer, config }, plan));
+    const plan = planBackfill(env.config, { competitionId: 'demo-league', ...request });
+    const [runId] = started(
+      await startBackfill({ db: env.database.db, producer: env.fleet.producer, config: env.config }, plan),
+    );
     if (!runId) throw new Error('no run');
-    const run = await waitForRun(database, runId);
-    return { run, runId, ingested: await ingestedMatches(database, runId) };
+    const run = await waitForRun(env.database, runId);
+    return { run, runId, ingested: await ingestedMatches(env.database, runId) };
   }
 
   it('--matches ingests exactly the named matches; --from/--to exactly those starting in range, less what is done; re-running ingests nothing', async () => {
@@ -303,7 +328,7 @@ describe(`backfill is resumable and selects exactly what it is asked (${backend}
     const to = new Date(((matches[40]?.startTimestamp ?? 0) + 1) * 1000);
     const second = await backfill({ seasons: [SEASON], from, to });
     expect(second.run.status).toBe('ok');
-    const inRange = await database.db
+    const inRange = await env.database.db
       .select({ id: core.matches.id, startTime: core.matches.startTime })
       .from(core.matches)
       .where(like(core.matches.id, 'sofascore.match.%'));
@@ -325,7 +350,7 @@ describe(`backfill is resumable and selects exactly what it is asked (${backend}
       .map((match) => String(match.id));
     expect(expected.length).toBeGreaterThan(30);
     for (const id of expected) expect(inRange.map((row) => upstreamId(row.id))).toContain(id);
-    const [discover] = await database.db
+    const [discover] = await env.database.db
       .select()
       .from(ops.stageRuns)
       .where(and(eq(ops.stageRuns.runId, second.runId), eq(ops.stageRuns.stage, 'discover')));
@@ -347,29 +372,35 @@ describe(`backfill is resumable and selects exactly what it is asked (${backend}
       .sort((a, b) => a.startTimestamp - b.startTimestamp);
     const from = new Date(((matches?.[0]?.startTimestamp ?? 0) - 3_600) * 1000);
     const to = new Date((matches?.[160]?.startTimestamp ?? 0) * 1000);
-    const plan = planBackfill(config, { competitionId: 'demo-league', seasons: ['50003'], from, to });
-    const [firstRun] = started(await startBackfill({ db: database.db, producer: fleet.producer, config }, plan));
+    const plan = planBackfill(env.config, { competitionId: 'demo-league', seasons: ['50003'], from, to });
+    const [firstRun] = started(
+      await startBackfill({ db: env.database.db, producer: env.fleet.producer, config: env.config }, plan),
+    );
     if (!firstRun) throw new Error('no run');
-    await vi.waitFor(async () => expect(await stageCount(database, [firstRun], 'ingest')).toBeGreaterThan(40), {
+    await vi.waitFor(async () => expect(await stageCount(env.database, [firstRun], 'ingest')).toBeGreaterThan(40), {
       timeout: 60_000,
       interval: 100,
     });
-    await fleet.producer.queues.ingest.pause();
-    await vi.waitFor(async () => expect(await fleet.producer.queues.ingest.getActiveCount()).toBe(0), {
+    await env.fleet.producer.queues.ingest.pause();
+    await vi.waitFor(async () => expect(await env.fleet.producer.queues.ingest.getActiveCount()).toBe(0), {
       timeout: 30_000,
     });
     for (const queue of ['ingest', 'ratings', 'build'] as const)
-      await fleet.producer.queues[queue].obliterate({ force: true });
-    await closeRun(database.db, firstRun, { status: 'failed', failedStage: 'ingest', error: 'jobs vanished (test)' });
-    await fleet.producer.queues.ingest.resume();
-    const [discover] = await database.db
+      await env.fleet.producer.queues[queue].obliterate({ force: true });
+    await closeRun(env.database.db, firstRun, {
+      status: 'failed',
+      failedStage: 'ingest',
+      error: 'jobs vanished (test)',
+    });
+    await env.fleet.producer.queues.ingest.resume();
+    const [discover] = await env.database.db
       .select()
       .from(ops.stageRuns)
       .where(and(eq(ops.stageRuns.runId, firstRun), eq(ops.stageRuns.stage, 'discover')));
     const inScope = (discover?.counters as { inScope: number; selected: number } | undefined)?.inScope ?? 0;
     expect(discover?.counters).toMatchObject({ scanned: 380, selected: inScope });
     expect(inScope).toBeGreaterThan(100);
-    const doneBefore = await ingestedMatches(database, firstRun);
+    const doneBefore = await ingestedMatches(env.database, firstRun);
     expect(doneBefore.length).toBeGreaterThan(40);
     expect(doneBefore.length).toBeLessThan(inScope);
 
@@ -378,6 +409,92 @@ describe(`backfill is resumable and selects exactly what it is asked (${backend}
     // Nothing fetched twice; together they cover the range.
     expect(rerun.ingested.filter((id) => doneBefore.includes(id))).toEqual([]);
     expect(rerun.ingested.length + doneBefore.length).toBe(inScope);
+  }, 180_000);
+});
+
+describe(`a backfill publishes once its last run reaches publish (${backend})`, () => {
+  const env = useFleet('backfill-publish');
+
+  /** Upstream ids of played matches of a season, `count` of them from `offset` on. */
+  function playedMatches(seasonId: number, offset: number, count: number): string[] {
+    const season = replay.world?.competitions
+      .flatMap((competition) => competition.seasons)
+      .find((candidate) => candidate.id === seasonId);
+    return (season?.matches ?? [])
+      .filter((match) => match.fate === 'played' && !match.reschedule)
+      .slice(offset, offset + count)
+      .map((match) => String(match.id));
+  }
+
+  async function publishStages(runIds: string[]) {
+    return env.database.db
+      .select({ runId: ops.stageRuns.runId, status: ops.stageRuns.status, counters: ops.stageRuns.counters })
+      .from(ops.stageRuns)
+      .where(and(inArray(ops.stageRuns.runId, runIds), eq(ops.stageRuns.stage, 'publish')));
+  }
+
+  it('defers to a backfill run still to come, and when that one closes without publishing, publishes everything once', async () => {
+    // A backfill run of another season that has not got to its publish (its jobs never existed).
+    const pending = newRunId();
+    const pendingScope = { source: 'sofascore', competitionId: 'demo-league', competition: '1001', season: '59999' };
+    await createRun(env.database.db, { runId: pending, trigger: 'backfill', scope: pendingScope, env: env.config.env });
+    const named = [...playedMatches(50001, 0, 4), ...playedMatches(50003, 0, 4)];
+    const plan = planBackfill(env.config, {
+      competitionId: 'demo-league',
+      seasons: ['50001', '50003'],
+      matches: named,
+    });
+    const runs = started(
+      await startBackfill({ db: env.database.db, producer: env.fleet.producer, config: env.config }, plan),
+    );
+    for (const runId of runs)
+      expect(await waitForRun(env.database, runId)).toMatchObject({ status: 'ok', counters: { publish: 'deferred' } });
+    expect((await publishStages(runs)).map((stage) => [stage.status, stage.counters])).toEqual([
+      ['skipped', { publish: 'deferred' }],
+      ['skipped', { publish: 'deferred' }],
+    ]);
+    expect(await env.database.db.select().from(ops.snapshots)).toEqual([]);
+
+    // Its jobs are gone: the reaper closes it, and publishes for the runs that waited on it.
+    const reaped = await reapStaleRuns(
+      { db: env.database.db, producer: env.fleet.producer, config: env.config, logger },
+      { scopes: [pendingScope], minAgeMs: 0 },
+    );
+    expect(reaped.closed.map((run) => run.runId)).toEqual([pending]);
+    const snapshots = await env.database.db.select().from(ops.snapshots);
+    expect(snapshots).toHaveLength(1);
+    const [snapshot] = snapshots;
+    expect(runs).toContain(snapshot?.runId);
+    expect(snapshot?.rowCounts).toMatchObject({ matches: 8 });
+    expect(await readLatestVersion(env.publishDir)).toBe(snapshot?.version);
+    for (const stage of await publishStages(runs))
+      expect(stage.counters).toEqual({
+        publish: 'published',
+        snapshot: snapshot?.version,
+        contentHash: snapshot?.contentHash,
+        publishedBy: snapshot?.runId,
+      });
+
+    // With no run still to come, whichever of a backfill's runs decides last publishes: the
+    // latest snapshot holds every season's matches and no publish stage is left deferred.
+    const more = [...playedMatches(50001, 4, 3), ...playedMatches(50003, 4, 3)];
+    const again = started(
+      await startBackfill(
+        { db: env.database.db, producer: env.fleet.producer, config: env.config },
+        planBackfill(env.config, { competitionId: 'demo-league', seasons: ['50001', '50003'], matches: more }),
+      ),
+    );
+    const closed = await Promise.all(again.map((runId) => waitForRun(env.database, runId)));
+    expect(closed.map((run) => run.status)).toEqual(['ok', 'ok']);
+    const [latest] = await env.database.db.select().from(ops.snapshots).where(eq(ops.snapshots.latest, true));
+    expect(latest?.rowCounts).toMatchObject({ matches: 14 });
+    expect(again).toContain(latest?.runId);
+    const stages = await publishStages(again);
+    expect(stages.map((stage) => (stage.counters as { publish: string }).publish)).not.toContain('deferred');
+    expect(stages.map((stage) => (stage.counters as { snapshot?: string }).snapshot)).toEqual([
+      latest?.version,
+      latest?.version,
+    ]);
   }, 180_000);
 });
 

@@ -8,6 +8,7 @@ import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { runMaintenanceTask } from '../maintenance/maintenance.js';
+import { publishCounters, publishDeferred } from '../publish/deferred.js';
 import { publishSnapshot } from '../publish/publish.js';
 import { handleTick, tickDueAt } from '../schedule/tick.js';
 import { buildSeason } from '../stages/build-season.js';
@@ -15,7 +16,16 @@ import { discoverSeason } from '../stages/discover-season.js';
 import { type Fetcher, ingestMatch } from '../stages/ingest-match.js';
 import { ingestSeasonFile, type SeasonFileResult } from '../stages/ingest-season-file.js';
 import { ratePool } from '../stages/rate-pool.js';
-import { closeRun, runningRunFor, type StageCounters, scopeKey, stageFinished, stageStarted } from '../store/runs.js';
+import {
+  closeRun,
+  decideBackfillPublish,
+  markDeferredPublished,
+  runningRunFor,
+  type StageCounters,
+  scopeKey,
+  stageFinished,
+  stageStarted,
+} from '../store/runs.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { isFinalFailure, isInvalidPayloadFailure, toBullmqError } from './error-mapping.js';
 import { checkJobPayload } from './job-payload.js';
@@ -189,6 +199,7 @@ export class Fleet {
       await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
       await closeRun(db, data.runId, { status: 'ok', counters: { matches: 0 } });
       log.info(counters, 'nothing changed: run closed');
+      await publishDeferred({ db, config, logger: this.logger }, data.runId);
       return counters;
     }
     await this.addRunFlow(data, found.matches);
@@ -231,6 +242,7 @@ export class Fleet {
       await stageFinished(db, data.runId, 'discover', key, { status: 'ok', counters });
       await closeRun(db, data.runId, { status: 'ok', counters: { matches: 0 } });
       log.info(counters, 'nothing changed: run closed');
+      await publishDeferred({ db, config, logger: this.logger }, data.runId);
       return counters;
     }
     await this.addRunFlow(data, []);
@@ -317,6 +329,7 @@ export class Fleet {
       });
       this.logger.warn({ runId: data.runId, failed: quality?.failed }, 'quality checks failed: publish blocked');
       await closeRun(db, data.runId, { status: 'failed', failedStage: 'build', counters: qualityCounters, error });
+      await publishDeferred({ db, config, logger: this.logger }, data.runId);
       return { standings: built.standings, failedIngests, blocked: true };
     }
     await stageFinished(db, data.runId, 'build', key, {
@@ -324,15 +337,25 @@ export class Fleet {
       counters: { ...built, ...qualityCounters, ...recovered(job) },
     });
     await stageStarted(db, data.runId, 'publish', key, job.attemptsMade + 1);
-    const published = await publishSnapshot({ db, config, logger: this.logger }, { runId: data.runId });
-    const snapshotCounters: StageCounters =
-      published.status === 'blocked'
-        ? { publish: 'blocked' }
-        : { publish: published.status, snapshot: published.version, contentHash: published.contentHash };
-    await stageFinished(db, data.runId, 'publish', key, {
-      status: 'ok',
-      counters: { ...snapshotCounters, ...recovered(job) },
-    });
+    const decision = await decideBackfillPublish(
+      db,
+      { runId: data.runId, trigger: data.trigger, key, counters: recovered(job) },
+      config.runs.staleAfterMs,
+    );
+    let snapshotCounters: StageCounters;
+    if ('deferTo' in decision) {
+      snapshotCounters = { publish: 'deferred' };
+      this.logger.info({ runId: data.runId, deferTo: decision.deferTo }, 'publish deferred to a later backfill run');
+    } else {
+      const published = await publishSnapshot({ db, config, logger: this.logger }, { runId: data.runId });
+      snapshotCounters = publishCounters(published);
+      await stageFinished(db, data.runId, 'publish', key, {
+        status: 'ok',
+        counters: { ...snapshotCounters, ...recovered(job) },
+      });
+      if (published.status !== 'blocked')
+        await markDeferredPublished(db, decision.covers, { publishedBy: data.runId, counters: snapshotCounters });
+    }
     const ingested = await this.countIngested(data.runId);
     await closeRun(db, data.runId, {
       status: failedIngests.length > 0 ? 'partial' : 'ok',
@@ -399,8 +422,10 @@ export class Fleet {
     try {
       await stageFinished(db, data.runId, queue, key, { status: 'failed', error: error.message });
       // A failed ingest is set aside (the run ends partial); anything else ends the run.
-      if (queue !== 'ingest')
+      if (queue !== 'ingest') {
         await closeRun(db, data.runId, { status: 'failed', failedStage: queue, error: error.message });
+        await publishDeferred({ db, config: this.options.config, logger: this.logger }, data.runId);
+      }
     } catch (recordError) {
       this.logger.error({ err: recordError, runId: data.runId, queue }, 'could not record a failed job');
     }

@@ -3,6 +3,7 @@ import { type Db, ops } from '@matchflow/db';
 import { jobIds, type Producer, Trigger } from '@matchflow/queues';
 import type { Logger } from '@matchflow/telemetry';
 import { and, desc, eq, sql } from 'drizzle-orm';
+import { publishDeferred } from '../publish/deferred.js';
 import { closeRun, type RunScope } from '../store/runs.js';
 
 /** The error a run closed because its jobs were gone gets. */
@@ -14,7 +15,7 @@ const QUEUE_TRIGGERS: ReadonlySet<string> = new Set(Trigger.options);
 export interface ReapDeps {
   db: Db;
   producer: Producer;
-  config: Pick<Config, 'runs'>;
+  config: Pick<Config, 'runs' | 'publishDir' | 'retention'>;
   logger: Logger;
 }
 
@@ -81,6 +82,8 @@ export async function reapStaleRuns(deps: ReapDeps, options: ReapOptions = {}): 
     if (await closeRun(db, run.runId, { status: 'failed', failedStage, error, counters: { reaped: reason } })) {
       result.closed.push({ runId: run.runId, reason, failedStage });
       logger.warn({ runId: run.runId, reason, failedStage, ageMs, scope }, 'dead run closed as failed');
+      // Backfill runs may have deferred their publish to it.
+      await publishDeferred({ db, config, logger }, run.runId);
     }
   }
   return result;

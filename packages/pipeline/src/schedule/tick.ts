@@ -9,7 +9,7 @@ import { claimTick, desiredSchedules, MAINTENANCE_TASKS, recordTickOutcome, type
 export interface TickDeps {
   db: Db;
   producer: Producer;
-  config: Pick<Config, 'competitions' | 'scheduler' | 'env' | 'runs'>;
+  config: Pick<Config, 'competitions' | 'scheduler' | 'env' | 'runs' | 'publishDir' | 'retention'>;
   logger: Logger;
   /** The clock (ms since the epoch); tests move it. */
   now?: () => number;

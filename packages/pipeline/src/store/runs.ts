@@ -1,5 +1,5 @@
 import { type Db, ops, type RunStatus, type StageStatus } from '@matchflow/db';
-import { and, asc, eq, gt, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ne, type SQL, sql } from 'drizzle-orm';
 
 /** What a run covers: one competition-season of one source. */
 export interface RunScope {
@@ -29,6 +29,14 @@ export async function createRun(db: Db, run: NewRun): Promise<void> {
     .onConflictDoNothing();
 }
 
+/** Runs `running` that started less than `staleAfterMs` ago (older ones are presumed dead). */
+function inFlight(staleAfterMs: number): SQL | undefined {
+  return and(
+    eq(ops.pipelineRuns.status, 'running'),
+    gt(ops.pipelineRuns.startedAt, new Date(Date.now() - staleAfterMs)),
+  );
+}
+
 /**
  * A run for this scope still in flight (started less than `staleAfterMs` ago: older ones are
  * presumed dead and left to the stale-run reaper).
@@ -43,10 +51,9 @@ export async function runningRunFor(
     .from(ops.pipelineRuns)
     .where(
       and(
-        eq(ops.pipelineRuns.status, 'running'),
+        inFlight(options.staleAfterMs ?? 6 * 3_600_000),
         sql`${ops.pipelineRuns.scope}->>'competitionId' = ${scope.competitionId}`,
         sql`${ops.pipelineRuns.scope}->>'season' = ${scope.season}`,
-        gt(ops.pipelineRuns.startedAt, new Date(Date.now() - (options.staleAfterMs ?? 6 * 3_600_000))),
         ...(options.except ? [ne(ops.pipelineRuns.runId, options.except)] : []),
       ),
     )
@@ -113,4 +120,128 @@ export async function closeRun(
     .where(and(eq(ops.pipelineRuns.runId, runId), eq(ops.pipelineRuns.status, 'running')))
     .returning({ runId: ops.pipelineRuns.runId });
   return closed.length > 0;
+}
+
+/*
+ * A backfill loads many seasons at once, and each season's run ends in a publish that reads the
+ * whole curated zone: N seasons would publish N times, each larger than the last. So a backfill
+ * run whose build is done defers its publish while another backfill run has not reached its own
+ * publish yet: that one publishes later, and its snapshot holds this run's tables too. A backfill
+ * run that closes without publishing (nothing to do, blocked by quality, failed, reaped)
+ * publishes for the runs that deferred to it instead (`takeDeferredPublishes`).
+ *
+ * The decisions are taken one at a time under an advisory lock, and a run records its publish
+ * stage before deciding: so whichever of a backfill's runs decides last sees no one still to come
+ * and publishes, and a deferral is never missed by the run it waited for. A deferred publish stage
+ * says `publish: deferred` until the publish that covers it records its snapshot there.
+ */
+const DEFERRAL_LOCK = sql`hashtext('matchflow.publish-deferral')`;
+
+async function lockDeferrals(tx: Db): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEFERRAL_LOCK})`);
+}
+
+/** A publish stage left `deferred`, waiting for a later publish. */
+export interface DeferredPublish {
+  runId: string;
+  key: string;
+}
+
+/**
+ * A running backfill run other than `runId` (started within `staleAfterMs`) that has not
+ * reached its publish stage yet.
+ */
+async function backfillRunStillToPublish(db: Db, runId: string, staleAfterMs: number): Promise<string | undefined> {
+  const [row] = await db
+    .select({ runId: ops.pipelineRuns.runId })
+    .from(ops.pipelineRuns)
+    .where(
+      and(
+        inFlight(staleAfterMs),
+        eq(ops.pipelineRuns.trigger, 'backfill'),
+        ne(ops.pipelineRuns.runId, runId),
+        sql`NOT EXISTS (SELECT 1 FROM ${ops.stageRuns} s
+          WHERE s.run_id = ${ops.pipelineRuns.runId} AND s.stage = 'publish')`,
+      ),
+    )
+    .orderBy(asc(ops.pipelineRuns.startedAt), asc(ops.pipelineRuns.runId))
+    .limit(1);
+  return row?.runId;
+}
+
+/** Publish stages still `deferred`, newest first. */
+async function deferredPublishes(db: Db): Promise<DeferredPublish[]> {
+  return db
+    .select({ runId: ops.stageRuns.runId, key: ops.stageRuns.scopeKey })
+    .from(ops.stageRuns)
+    .where(and(eq(ops.stageRuns.stage, 'publish'), sql`${ops.stageRuns.counters}->>'publish' = 'deferred'`))
+    .orderBy(desc(ops.stageRuns.finishedAt), desc(ops.stageRuns.runId));
+}
+
+/**
+ * Called with the run's publish stage started. For a backfill run while another backfill run is
+ * still to publish: records this publish stage `skipped` with `publish: deferred` and returns
+ * `{ deferTo }`. Otherwise the caller publishes, and its snapshot covers the deferred publish
+ * stages returned (`markDeferredPublished`).
+ */
+export async function decideBackfillPublish(
+  db: Db,
+  run: { runId: string; trigger: string; key: string; counters?: StageCounters },
+  staleAfterMs: number,
+): Promise<{ deferTo: string } | { covers: DeferredPublish[] }> {
+  if (run.trigger !== 'backfill') return { covers: [] };
+  return db.transaction(async (txn) => {
+    const tx = txn as unknown as Db;
+    await lockDeferrals(tx);
+    const later = await backfillRunStillToPublish(tx, run.runId, staleAfterMs);
+    if (!later) return { covers: await deferredPublishes(tx) };
+    await stageFinished(tx, run.runId, 'publish', run.key, {
+      status: 'skipped',
+      counters: { publish: 'deferred', ...run.counters },
+    });
+    return { deferTo: later };
+  });
+}
+
+/**
+ * `closedRunId` closed without publishing. When it is a backfill run and no other backfill run
+ * is still to publish, returns the publish stages still deferred (newest first): the caller
+ * publishes for the first, and the snapshot covers them all. Otherwise returns none.
+ */
+export async function takeDeferredPublishes(
+  db: Db,
+  closedRunId: string,
+  staleAfterMs: number,
+): Promise<DeferredPublish[]> {
+  return db.transaction(async (txn) => {
+    const tx = txn as unknown as Db;
+    const [closed] = await tx
+      .select({ trigger: ops.pipelineRuns.trigger })
+      .from(ops.pipelineRuns)
+      .where(eq(ops.pipelineRuns.runId, closedRunId));
+    if (closed?.trigger !== 'backfill') return [];
+    await lockDeferrals(tx);
+    if (await backfillRunStillToPublish(tx, closedRunId, staleAfterMs)) return [];
+    return deferredPublishes(tx);
+  });
+}
+
+/** Record in deferred publish stages the snapshot that covered them, and which run published it. */
+export async function markDeferredPublished(
+  db: Db,
+  covered: readonly DeferredPublish[],
+  outcome: { publishedBy: string; counters: StageCounters },
+): Promise<void> {
+  for (const stage of covered)
+    await db
+      .update(ops.stageRuns)
+      .set({ counters: { ...outcome.counters, publishedBy: outcome.publishedBy } })
+      .where(
+        and(
+          eq(ops.stageRuns.runId, stage.runId),
+          eq(ops.stageRuns.stage, 'publish'),
+          eq(ops.stageRuns.scopeKey, stage.key),
+          sql`${ops.stageRuns.counters}->>'publish' = 'deferred'`,
+        ),
+      );
 }
