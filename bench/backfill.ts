@@ -117,13 +117,19 @@ export interface BackfillFigures {
   /** The largest worker VmRSS when core first held a fifth of the matches, and when the last run closed (growth shows here). */
   workerRssAtFifthBytes: number;
   workerRssAtEndBytes: number;
-  /** Sums over the runs' stage rows, and the first and last run's publish times (they grow with the curated zone). */
+  /**
+   * Sums over the runs' stage rows; the publishes that ran (a backfill's runs defer theirs to the
+   * last one: `deferred` counts those) and the first and last one's time (they grow with the
+   * curated zone).
+   */
   stages: {
     discoverMs: number;
     ratingsMs: number;
     ratingsReplayed: number;
     buildMs: number;
     publishMs: number;
+    publishes: number;
+    deferredPublishes: number;
     firstPublishMs: number;
     lastPublishMs: number;
   };
@@ -336,7 +342,7 @@ export async function benchBackfill(
         const sum = (stage: string) =>
           stageRows.filter((row) => row.stage === stage).reduce((total, row) => total + (row.durationMs ?? 0), 0);
         const publishes = stageRows
-          .filter((row) => row.stage === 'publish')
+          .filter((row) => row.stage === 'publish' && row.status === 'ok')
           .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
 
         // After the last run closed: what stays in Redis.
@@ -391,6 +397,8 @@ export async function benchBackfill(
               .reduce((total, row) => total + Number((row.counters as { replayed?: number }).replayed ?? 0), 0),
             buildMs: sum('build'),
             publishMs: sum('publish'),
+            publishes: publishes.length,
+            deferredPublishes: stageRows.filter((row) => row.stage === 'publish' && row.status === 'skipped').length,
             firstPublishMs: publishes[0]?.durationMs ?? 0,
             lastPublishMs: publishes.at(-1)?.durationMs ?? 0,
           },

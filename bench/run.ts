@@ -414,7 +414,7 @@ async function backfillRows(env: BenchEnv, details: Record<string, unknown>, mat
     },
     {
       benchmark: name,
-      figure: `of which ratings (${stages.ratingsReplayed.toLocaleString('en-US')} match ratings replayed) + build + publish (first run ${stages.firstPublishMs} ms, last ${stages.lastPublishMs} ms), summed over runs`,
+      figure: `of which ratings (${stages.ratingsReplayed.toLocaleString('en-US')} match ratings replayed) + build + publish (${stages.publishes} publish(es): first ${stages.firstPublishMs} ms, last ${stages.lastPublishMs} ms; ${stages.deferredPublishes} deferred), summed over runs`,
       value: Math.round(stages.ratingsMs + stages.buildMs + stages.publishMs),
       unit: 'ms',
     },

@@ -19,7 +19,7 @@ describe('isDriverWriteAfterClose', () => {
   });
 });
 
-describe.skipIf(!serverUrl)('replacePool on PostgreSQL', () => {
+describe.skipIf(!serverUrl)('the PostgreSQL client', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
@@ -52,6 +52,31 @@ describe.skipIf(!serverUrl)('replacePool on PostgreSQL', () => {
         n: number;
       }[];
       expect(counted?.n).toBe(2);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('prepares statements once and plans every run afresh: no generic plan outlives a small table', async () => {
+    const url = new URL(serverUrl as string);
+    url.pathname = `/${database.name}`;
+    const opened = openPostgres(url.toString(), 1);
+    try {
+      const counts = await opened.db.transaction(async (tx) => {
+        // One connection in a transaction: pg_prepared_statements is per session.
+        for (let run = 0; run < 8; run += 1)
+          await tx.execute(
+            sql`SELECT c.name /* plan-cache-probe */ FROM jsonb_to_recordset(${JSON.stringify([{ name: `n${run}` }])}::jsonb)
+                AS x(name text) JOIN ops.checkpoints c USING (name)`,
+          );
+        return (await tx.execute(
+          sql`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements
+              WHERE statement LIKE '%plan-cache-probe%' AND statement NOT LIKE '%pg_prepared_statements%'`,
+        )) as unknown as { generic: number; custom: number }[];
+      });
+      // Prepared: one statement for the eight runs. Without force_custom_plan the server would
+      // have switched to a cached generic plan after the fifth.
+      expect(counts).toEqual([{ generic: 0, custom: 8 }]);
     } finally {
       await opened.close();
     }
