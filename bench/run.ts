@@ -172,7 +172,7 @@ async function publishRows(): Promise<Row[]> {
   return [
     {
       benchmark: name,
-      figure: 'read + render + write + record (median of 5)',
+      figure: 'stream tables to files + hash + fsync + record (median of 5)',
       value: Math.round(figures.publishMs),
       unit: 'ms',
     },
@@ -184,7 +184,7 @@ async function publishRows(): Promise<Row[]> {
     },
     {
       benchmark: name,
-      figure: 'unchanged data (read + render + compare)',
+      figure: 'unchanged data (stream + compare + remove)',
       value: Math.round(figures.unchangedMs),
       unit: 'ms',
     },
