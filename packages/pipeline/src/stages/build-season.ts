@@ -2,7 +2,7 @@ import type { CompetitionSettings, Config } from '@matchflow/config';
 import { core, curated, type Db } from '@matchflow/db';
 import type { BuildJob } from '@matchflow/queues';
 import { eq } from 'drizzle-orm';
-import { writeMatchSummary } from '../build/match-summary.js';
+import { refreshPoolRatings, writeMatchSummary } from '../build/match-summary.js';
 import { writeCalibration, writeLeaderboard } from '../build/pool-tables.js';
 import { writePlayerAppearances, writeTennisRecords } from '../build/season-tables.js';
 import { computeStandings, type StandingsOptions } from '../build/standings.js';
@@ -14,6 +14,8 @@ export interface BuildResult {
   standings: number;
   /** Matches of the season in `curated.match_summary`. */
   matches: number;
+  /** Summarised matches of other seasons of the pool whose pre-match ratings a rewind had changed. */
+  ratingsRefreshed: number;
   /** Rows of the pool's leaderboard. */
   leaderboard: number;
   /** Player-team rows of the season's appearances (football). */
@@ -64,6 +66,7 @@ export async function buildSeason(
       const calibrated = pool ? await writeCalibration(tx, pool) : 0;
       const leaderboard = pool ? await writeLeaderboard(tx, pool) : 0;
       const summarised = await writeMatchSummary(tx, seasonId, pool);
+      const ratingsRefreshed = pool ? await refreshPoolRatings(tx, pool) : 0;
       const [competition] = await tx
         .select()
         .from(core.competitions)
@@ -82,7 +85,15 @@ export async function buildSeason(
           .values(rows.map((row) => ({ competitionId: job.competitionId, seasonId, ...row })));
         standings = rows.length;
       }
-      const counts = { standings, calibrated, matches: summarised, leaderboard, appearances, tennisRecords };
+      const counts = {
+        standings,
+        calibrated,
+        matches: summarised,
+        ratingsRefreshed,
+        leaderboard,
+        appearances,
+        tennisRecords,
+      };
       if (!settings || !job.runId) return { ...counts, blocked: false };
       // Checked in the same transaction: the results describe exactly the tables written.
       const report = await measureQuality(tx, deps.config, {
