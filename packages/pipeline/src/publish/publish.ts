@@ -42,7 +42,8 @@ export class SnapshotError extends Error {
  * quality check. Streams every published table into a temporary directory under the exclusive
  * publish lock (no build is half done), and when the content differs from the current latest's,
  * renames the directory into place, records it in `ops.snapshots` as latest, and then moves the
- * `latest` file; when it is equal, the temporary directory is removed. Finally applies retention. Safe to repeat: a second call for the same data is `unchanged`.
+ * `latest` file; when it is equal, the temporary directory is removed. Finally applies retention.
+ * Safe to repeat: a second call for the same data is `unchanged`.
  */
 export async function publishSnapshot(deps: PublishDeps, input: { runId: string }): Promise<PublishOutcome> {
   const { db, config } = deps;
@@ -63,6 +64,8 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
     const tx = txn as unknown as Db;
     await publishLockExclusive(tx);
     await removeLeftovers(tx, config.publishDir, deps.logger);
+    // Read before staging, so nothing can fail between writing the files and keeping or removing them.
+    const watermarks = await readWatermarks(tx);
     const staged = await stageSnapshot(config.publishDir, cursorPages(tx));
     const [current] = await tx.select().from(ops.snapshots).where(eq(ops.snapshots.latest, true));
     if (current?.contentHash === staged.contentHash) {
@@ -76,7 +79,7 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
       version,
       runId: input.runId,
       createdAt,
-      watermarks: await readWatermarks(tx),
+      watermarks,
       quality: qualitySummary(results),
     });
     failpoint('publish.files-written');
