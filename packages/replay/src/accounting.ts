@@ -29,6 +29,11 @@ export interface AccountingSnapshot {
   requests: number;
   /** `{ "event": { "200": 12, "429": 3 } }` */
   byEndpoint: Record<string, Record<string, number>>;
+  /**
+   * For endpoints counted per id (`player`), per id and status: `{ "player": { "100012": { "200": 1 } } }`.
+   * Which players were fetched, not only how many.
+   */
+  byKey: Record<string, Record<string, Record<string, number>>>;
   byStatus: Record<string, number>;
   served429: number;
   served5xx: number;
@@ -47,6 +52,7 @@ class Counts {
   readonly since = new Date();
   requests = 0;
   readonly byEndpoint = new Map<string, Map<number, number>>();
+  readonly byKey = new Map<string, Map<string, Map<number, number>>>();
   readonly byStatus = new Map<number, number>();
   resets = 0;
   readonly all1s = new SlidingPeak(1_000);
@@ -64,8 +70,11 @@ export class Accounting {
 
   constructor(private readonly clock: () => number = () => performance.now()) {}
 
-  /** A request arrived; call the returned function with its status when answered. */
-  begin(endpoint: string): (status: number | 'reset') => void {
+  /**
+   * A request arrived; call the returned function with its status when answered. `key`: the id
+   * it names, for endpoints counted per id (see `byKey`).
+   */
+  begin(endpoint: string, key?: string): (status: number | 'reset') => void {
     const counts = this.counts;
     const arrivedAt = this.clock();
     counts.requests += 1;
@@ -81,10 +90,10 @@ export class Accounting {
       // A request that straddles a reset is counted in the period it arrived in.
       if (status === 'reset') {
         counts.resets += 1;
-        count(counts, endpoint, 0);
+        count(counts, endpoint, 0, key);
         return;
       }
-      count(counts, endpoint, status);
+      count(counts, endpoint, status, key);
       if (status >= 200 && status < 300) {
         counts.served1s.record(arrivedAt);
         counts.served10s.record(arrivedAt);
@@ -113,6 +122,18 @@ export class Accounting {
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([endpoint, statuses]) => [endpoint, byStatusObject(statuses)]),
       ),
+      byKey: Object.fromEntries(
+        [...counts.byKey]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([endpoint, keys]) => [
+            endpoint,
+            Object.fromEntries(
+              [...keys]
+                .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+                .map(([key, statuses]) => [key, byStatusObject(statuses)]),
+            ),
+          ]),
+      ),
       byStatus: byStatusObject(counts.byStatus),
       served429: counts.byStatus.get(429) ?? 0,
       served5xx,
@@ -134,11 +155,17 @@ export class Accounting {
   }
 }
 
-function count(counts: Counts, endpoint: string, status: number): void {
+function count(counts: Counts, endpoint: string, status: number, key: string | undefined): void {
   const statuses = counts.byEndpoint.get(endpoint) ?? new Map<number, number>();
   statuses.set(status, (statuses.get(status) ?? 0) + 1);
   counts.byEndpoint.set(endpoint, statuses);
   counts.byStatus.set(status, (counts.byStatus.get(status) ?? 0) + 1);
+  if (key === undefined) return;
+  const keys = counts.byKey.get(endpoint) ?? new Map<string, Map<number, number>>();
+  const keyStatuses = keys.get(key) ?? new Map<number, number>();
+  keyStatuses.set(status, (keyStatuses.get(status) ?? 0) + 1);
+  keys.set(key, keyStatuses);
+  counts.byKey.set(endpoint, keys);
 }
 
 function byStatusObject(statuses: Map<number, number>): Record<string, number> {

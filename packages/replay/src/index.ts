@@ -4,6 +4,14 @@ export { ERROR_BODIES, FaultSettings, type FaultSettingsInput } from './faults.j
 export { DEFAULT_NOW, type ReplayOptions, type ReplayServer, startReplay } from './server.js';
 export { EVENTS_PAGE_SIZE } from './sofascore/api.js';
 export {
+  INCOMPLETE_PROFILE_SHARE,
+  OMITTABLE_PROFILE_FIELDS,
+  type OmittableProfileField,
+  type PlayerProfile,
+  type PreferredFoot,
+  playerProfileOf,
+} from './sofascore/player.js';
+export {
   buildWorld,
   DEMO_IDS,
   MAX_SCALE,
@@ -14,3 +22,14 @@ export {
   type World,
   type WorldScale,
 } from './world/build-world.js';
+export {
+  fairProbabilities,
+  LATE_PHASE_SEC,
+  MARKET_OPENS_BEFORE_SEC,
+  type OddsMove,
+  type OddsSeries,
+  type Outcomes,
+  OVERROUND,
+  oddsAt,
+  oddsSeriesOf,
+} from './world/odds.js';

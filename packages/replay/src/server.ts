@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Accounting } from './accounting.js';
 import { parseInstant, SimulatedClock } from './clock.js';
 import { ERROR_BODIES, type FaultSettingsInput, Faults } from './faults.js';
-import { endpointOf, handleApi } from './sofascore/api.js';
+import { accountingKeyOf, endpointOf, handleApi } from './sofascore/api.js';
 import {
   buildWorld,
   type CorrectionOptions,
@@ -128,7 +128,7 @@ async function handle(state: State, request: IncomingMessage, response: ServerRe
     return sendJson(response, 405, { error: { code: 405, message: 'Method Not Allowed' } });
 
   const endpoint = state.staticDir ? 'static' : endpointOf(url.pathname);
-  const finish = state.accounting.begin(endpoint);
+  const finish = state.accounting.begin(endpoint, state.staticDir ? undefined : accountingKeyOf(url.pathname));
   const decision = state.faults.decide();
   if (decision.kind === 'reset') {
     finish('reset');

@@ -128,6 +128,26 @@ export interface CanonicalStatistic {
   away: number;
 }
 
+/** A player's profile (the upstream's player endpoint): what enrichment fills in. Absent = the upstream does not say. */
+export interface CanonicalPlayerProfile {
+  source: string;
+  sourceId: string;
+  name: string;
+  shortName: string | undefined;
+  /** `G`, `D`, `M`, `F` (football). */
+  position: string | undefined;
+  /** ISO 3166-1 alpha-3 when the upstream gives it, else alpha-2 (upper case). */
+  nationality: string | undefined;
+  /** `YYYY-MM-DD` (UTC) */
+  dateOfBirth: string | undefined;
+  heightCm: number | undefined;
+  preferredFoot: 'right' | 'left' | 'both' | undefined;
+  shirtNumber: number | undefined;
+  /** The upstream id of the player's current team. */
+  teamSourceId: string | undefined;
+  marketValueEur: number | undefined;
+}
+
 /** Everything one upstream call can yield, for adapters that return mixed records. */
 export interface CanonicalBatch {
   competitions: CanonicalCompetition[];
@@ -149,4 +169,39 @@ export function emptyBatch(): CanonicalBatch {
     incidents: [],
     statistics: [],
   };
+}
+
+/** Which way a price last moved: 1 lengthened (drifted), -1 shortened, 0 unchanged or just opened. */
+export type PriceChange = -1 | 0 | 1;
+
+/** One outcome of a market with its opening price and the price in force when fetched. */
+export interface CanonicalOddsChoice {
+  /** As the upstream names it: `1`, `X`, `2` in a full-time result (1X2) market. */
+  name: string;
+  /** Fractional prices as quoted: `13/10`. */
+  openingFractional: string;
+  currentFractional: string;
+  /** The same as decimal prices, stake included: 13/10 is 2.3. */
+  openingDecimal: number;
+  currentDecimal: number;
+  change: PriceChange;
+}
+
+export interface CanonicalOddsMarket {
+  /** The upstream's market type: 1 is the full-time result. */
+  marketId: number;
+  marketName: string;
+  /** `1X2` for the full-time result. */
+  marketGroup: string;
+  /** In-play prices rather than pre-match ones. */
+  isLive: boolean;
+  suspended: boolean;
+  choices: CanonicalOddsChoice[];
+}
+
+/** A match's odds markets as one fetch saw them. */
+export interface CanonicalOdds {
+  source: string;
+  matchSourceId: string;
+  markets: CanonicalOddsMarket[];
 }

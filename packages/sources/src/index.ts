@@ -24,6 +24,8 @@ export {
   SOFASCORE_ENDPOINTS,
   SOFASCORE_PATHS,
 } from './adapters/sofascore.js';
+export { fractionalToDecimal, mapSofascoreOdds } from './adapters/sofascore-odds.js';
+export { mapSofascorePlayer } from './adapters/sofascore-player.js';
 export { type LocalDateTime, timeZoneOffsetMs, zonedTimeToUtc } from './adapters/zoned-time.js';
 export type {
   CanonicalAppearance,
@@ -31,12 +33,17 @@ export type {
   CanonicalCompetition,
   CanonicalIncident,
   CanonicalMatch,
+  CanonicalOdds,
+  CanonicalOddsChoice,
+  CanonicalOddsMarket,
   CanonicalParticipant,
+  CanonicalPlayerProfile,
   CanonicalSeason,
   CanonicalStatistic,
   IncidentKind,
   MatchStatus,
   PeriodScore,
+  PriceChange,
   Score,
   Sport,
   StatusDetail,

@@ -4,6 +4,8 @@ import type { Match } from '../world/model.js';
 import { publishedStart, viewMatch } from '../world/view.js';
 import { renderEvent } from './event.js';
 import { renderIncidents, renderLineups } from './match-details.js';
+import { answerOdds } from './odds.js';
+import { playerAnswer } from './player.js';
 import { renderStatistics } from './statistics.js';
 
 /** Sofascore's page size for season event lists. */
@@ -44,9 +46,19 @@ const ROUTES: ReadonlyArray<{ endpoint: string; pattern: RegExp; handle: Handler
   { endpoint: 'event.incidents', pattern: /^\/api\/v1\/event\/(\d+)\/incidents$/, handle: detail(renderIncidents) },
   { endpoint: 'event.statistics', pattern: /^\/api\/v1\/event\/(\d+)\/statistics$/, handle: detail(renderStatistics) },
   {
+    endpoint: 'event.odds',
+    pattern: /^\/api\/v1\/event\/(\d+)\/odds\/1\/all$/,
+    handle: (context, [id]) => answerOdds(context.world, Number(id), context.now),
+  },
+  {
     endpoint: 'sport.scheduled-events',
     pattern: /^\/api\/v1\/sport\/([a-z-]+)\/scheduled-events\/(\d{4}-\d{2}-\d{2})$/,
     handle: scheduledEvents,
+  },
+  {
+    endpoint: 'player',
+    pattern: /^\/api\/v1\/player\/(\d+)$/,
+    handle: (context, [id]) => playerAnswer(context.world, id),
   },
 ];
 
@@ -62,6 +74,18 @@ export function handleApi(context: ApiContext, path: string): ApiResponse {
 /** The route template a path belongs to, without answering it (for accounting of faults). */
 export function endpointOf(path: string): string {
   return ROUTES.find((route) => route.pattern.test(path))?.endpoint ?? 'unknown';
+}
+
+/**
+ * Endpoints the accounting also counts per id (`byKey`): tests ask which players were fetched,
+ * not only how many. Only endpoints whose ids are worth telling apart, to keep the snapshot small.
+ */
+const COUNTED_BY_ID = new Set(['player']);
+
+/** The id a request names, for endpoints counted per id (`player`); undefined for the rest. */
+export function accountingKeyOf(path: string): string | undefined {
+  const route = ROUTES.find((candidate) => COUNTED_BY_ID.has(candidate.endpoint) && candidate.pattern.test(path));
+  return route?.pattern.exec(path)?.[1];
 }
 
 function notFound() {

@@ -53,8 +53,7 @@ export function simulateFootball(random: Random, context: FootballContext): Foot
   };
   const addedTime1 = random.int(1, 4);
   const addedTime2 = random.int(2, 7);
-  const homeRate = Math.exp(BASE_LOG_RATE + HOME_LOG_ADVANTAGE + context.home.attack - context.away.defence);
-  const awayRate = Math.exp(BASE_LOG_RATE + context.away.attack - context.home.defence);
+  const { home: homeRate, away: awayRate } = expectedGoals(context.home, context.away);
 
   const regulationGoals = {
     home: random.poisson(homeRate),
@@ -109,6 +108,18 @@ export function simulateFootball(random: Random, context: FootballContext): Foot
       0.75,
     ),
     statsSeed: random.int(1, 2_147_483_646),
+  };
+}
+
+/**
+ * Mean regulation-time goals of each side: the Poisson rates the simulation draws goals from
+ * (league average, home advantage and the clubs' hidden strengths). The odds market prices
+ * matches from the same rates.
+ */
+export function expectedGoals(home: Team, away: Team): { home: number; away: number } {
+  return {
+    home: Math.exp(BASE_LOG_RATE + HOME_LOG_ADVANTAGE + home.attack - away.defence),
+    away: Math.exp(BASE_LOG_RATE + away.attack - home.defence),
   };
 }
 

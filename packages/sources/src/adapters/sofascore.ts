@@ -37,6 +37,9 @@ export const SOFASCORE_PATHS = {
   lineups: (event: string) => `/event/${event}/lineups`,
   incidents: (event: string) => `/event/${event}/incidents`,
   statistics: (event: string) => `/event/${event}/statistics`,
+  /** The full-time result (1X2) markets: pre-match, and in-play once live. */
+  odds: (event: string) => `/event/${event}/odds/1/all`,
+  player: (player: string) => `/player/${player}`,
 } as const;
 
 /** Endpoint names, as recorded with raw payloads and in contract errors. */
@@ -47,6 +50,8 @@ export const SOFASCORE_ENDPOINTS = {
   lineups: 'event.lineups',
   incidents: 'event.incidents',
   statistics: 'event.statistics',
+  odds: 'event.odds',
+  player: 'player',
 } as const;
 
 const STATUS_TYPES: Record<string, MatchStatus> = {
