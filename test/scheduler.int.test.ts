@@ -91,13 +91,20 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       const first = await Promise.all([sync(one, config), sync(two, config)]);
       const schedulers = await one.queues.schedule.getJobSchedulers(0, -1);
       const byId = Object.fromEntries(schedulers.map((scheduler) => [scheduler.key, scheduler]));
-      expect(Object.keys(byId).sort()).toEqual(['competition.alpha', 'competition.beta', 'maintenance']);
+      expect(Object.keys(byId).sort()).toEqual([
+        'competition.alpha',
+        'competition.beta',
+        'maintenance',
+        'stage.players',
+      ]);
       expect(byId['competition.alpha']).toMatchObject({ pattern: '0 * * * *', tz: 'Europe/London' });
       expect(byId['competition.beta']).toMatchObject({ every: 1_800_000 });
       // An interval ticks at multiples of itself since the epoch, as the missed-run check assumes.
       expect((byId['competition.beta']?.next ?? 1) % 1_800_000).toBe(0);
       expect(byId.maintenance).toMatchObject({ pattern: '30 3 * * *', tz: 'UTC' });
       expect(byId.maintenance?.template?.data).toEqual({ schedule: 'maintenance' });
+      // The player enrichment stage's nightly schedule, from the stage registry.
+      expect(byId['stage.players']).toMatchObject({ pattern: '0 2 * * *', tz: 'UTC' });
       // Every schedule was created by one replica or both; none was updated or removed.
       expect(new Set(first.flatMap((result) => result.created))).toEqual(new Set(Object.keys(byId)));
       expect(first.flatMap((result) => [...result.updated, ...result.removed, ...result.failed])).toEqual([]);
@@ -109,7 +116,12 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
 
       const again = await Promise.all([sync(one, config), sync(two, config)]);
       for (const result of again) {
-        expect(result.unchanged.sort()).toEqual(['competition.alpha', 'competition.beta', 'maintenance']);
+        expect(result.unchanged.sort()).toEqual([
+          'competition.alpha',
+          'competition.beta',
+          'maintenance',
+          'stage.players',
+        ]);
         expect([...result.created, ...result.updated, ...result.removed]).toEqual([]);
       }
       expect((await one.queues.schedule.getDelayed()).map((job) => job.id).sort()).toEqual(
@@ -124,13 +136,17 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect(third.flatMap((result) => result.removed)).toContain('competition.beta');
       expect(third.flatMap((result) => result.updated)).toContain('competition.alpha');
       const left = await two.queues.schedule.getJobSchedulers(0, -1);
-      expect(left.map((scheduler) => scheduler.key).sort()).toEqual(['competition.alpha', 'maintenance']);
+      expect(left.map((scheduler) => scheduler.key).sort()).toEqual([
+        'competition.alpha',
+        'maintenance',
+        'stage.players',
+      ]);
       expect(left.find((scheduler) => scheduler.key === 'competition.alpha')).toMatchObject({
         pattern: '15 * * * *',
       });
       // beta's pending tick went with its scheduler.
       const pending = (await two.queues.schedule.getDelayed()).map((job) => job.id ?? '');
-      expect(pending).toHaveLength(2);
+      expect(pending).toHaveLength(3);
       expect(pending.some((id) => id.includes('competition.beta'))).toBe(false);
     } finally {
       await Promise.all(replicas.map((producer) => producer.close()));
@@ -147,9 +163,13 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
     const probe = new Producer({ connection: redis.connect(), prefix: redis.prefix, config });
     try {
       const schedulers = await probe.queues.schedule.getJobSchedulers(0, -1);
-      expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual(['competition.alpha', 'maintenance']);
+      expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual([
+        'competition.alpha',
+        'maintenance',
+        'stage.players',
+      ]);
       expect(lines.filter((line) => line.msg === 'scheduler started')).toHaveLength(2);
-      expect((await b.sync())?.unchanged.sort()).toEqual(['competition.alpha', 'maintenance']);
+      expect((await b.sync())?.unchanged.sort()).toEqual(['competition.alpha', 'maintenance', 'stage.players']);
     } finally {
       await a.stop();
       await b.stop();

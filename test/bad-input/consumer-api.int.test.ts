@@ -50,6 +50,7 @@ function tables(): Map<string, Row[]> {
     ['matches', [match('m1', '2025-08-16T14:00:00.000Z'), match('m2', '2025-08-23T14:00:00.000Z')]],
     ['player_appearances', []],
     ['tennis_records', []],
+    ['players', []],
     [
       'ratings',
       [

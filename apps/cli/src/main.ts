@@ -39,6 +39,12 @@ const OPTIONS = {
   from: { type: 'string' },
   matches: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  scope: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'max-items': { type: 'string' },
+  'max-runtime': { type: 'string' },
+  'metrics-json': { type: 'string' },
+  'status-jsonl': { type: 'string' },
 } as const;
 
 type OptionName = Exclude<keyof typeof OPTIONS, 'help'>;
@@ -145,6 +151,42 @@ const COMMANDS: readonly Command[] = [
       // The command line is checked before the configuration is loaded.
       const options = parseBackfillOptions(values);
       return backfillCommand(await config(), options, io);
+    },
+  },
+  {
+    name: 'stage list',
+    synopsis: 'stage list [--json]',
+    summary: 'list the registered stages: queue, dependencies, schedule and budget',
+    details: JSON_FLAG,
+    options: ['json'],
+    run: async ({ config, values, io }) =>
+      (await import('./commands/stage.js')).stageList(await config(), { json: values.json ?? false }, io),
+  },
+  {
+    name: 'stage run',
+    synopsis:
+      'stage run <name> [--scope S] [--batch-size N] [--max-items N] [--max-runtime 55m] [--dry-run] [--metrics-json FILE] [--status-jsonl FILE]',
+    summary:
+      'run one standalone stage now, through its queue and under the same lock as its schedule\n(docs/adding-a-stage.md); waits and prints a summary',
+    details: [
+      '  <name>             a standalone stage (matchflow stage list)',
+      '  --scope S          what it runs over (default: all)',
+      '  --batch-size N     items per committed batch',
+      '  --max-items N      most items this run processes',
+      '  --max-runtime D    no new batch after D (90s, 55m, 2h)',
+      '  --dry-run          select and count only: fetch and write nothing',
+      '  --metrics-json F   write duration, scanned/processed/skipped/failed and counters to F',
+      "  --status-jsonl F   stream the run's events to F, one JSON object per line",
+      '',
+      "Works the stage's queue in this process when no worker does. Artifacts are kept under",
+      '<logDir>/runs/<run_id>/. exit codes: 0 ok, 1 not ok or refused (a run still going), 2 usage.',
+    ].join('\n'),
+    options: ['scope', 'batch-size', 'max-items', 'max-runtime', 'dry-run', 'metrics-json', 'status-jsonl'],
+    arg: { name: 'name', required: true },
+    run: async ({ config, values, arg, io }) => {
+      const { parseStageRunOptions, stageRun } = await import('./commands/stage.js');
+      const options = parseStageRunOptions(arg, values);
+      return stageRun(await config(), options, io);
     },
   },
   {
@@ -543,13 +585,26 @@ async function main(argv: string[]): Promise<number> {
     return usageError(`${command.name} needs <${command.arg.name}>`, commandHelp(command));
 
   const config = async (): Promise<ConfigWithFile> => {
-    const { loadConfigOrExit } = await import('@matchflow/config');
-    return loadConfigOrExit({
+    const { ConfigError, EXIT_INVALID_CONFIG, loadConfigOrExit } = await import('@matchflow/config');
+    const loaded = loadConfigOrExit({
       env: process.env,
       cwd: process.cwd(),
       writeError: (text) => process.stderr.write(text),
       exit: (code) => process.exit(code),
     });
+    // Settings of a stage no one registered are refused like any other bad key (the registry is
+    // loaded only when there are stage settings to check).
+    if (Object.keys(loaded.stages).length > 0) {
+      const { defaultStageRegistry } = await import('@matchflow/pipeline');
+      try {
+        defaultStageRegistry().checkConfig(loaded);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        process.exit(EXIT_INVALID_CONFIG);
+      }
+    }
+    return loaded;
   };
   try {
     return await command.run({ values, arg: rest[0], config, io });

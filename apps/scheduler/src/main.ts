@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { loadConfigOrExit } from '@matchflow/config';
+import { ConfigError, EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
 import {
+  defaultStageRegistry,
   guardAgainstDriverCrashes,
   HealthListenError,
   startAlertLoop,
@@ -24,6 +25,14 @@ async function main(): Promise<void> {
     writeError: (text) => process.stderr.write(text),
     exit: (code) => process.exit(code),
   });
+  try {
+    // Settings of an unregistered stage are refused like any other bad key.
+    defaultStageRegistry().checkConfig(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(EXIT_INVALID_CONFIG);
+  }
   const logger = processLogger(config, 'scheduler');
 
   const connection = createRedis(config.redis.url, 'client');

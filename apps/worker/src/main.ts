@@ -1,31 +1,33 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
+import { ConfigError, EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
 import { createDb, migrate } from '@matchflow/db';
 import {
-  FLEET_QUEUES,
+  defaultStageRegistry,
   Fleet,
+  fleetQueues,
   guardAgainstDriverCrashes,
   HealthListenError,
   startAlertLoop,
   startConfiguredHealthServer,
 } from '@matchflow/pipeline';
-import { assertNoEviction, createRedis, type QueueName, RedisEvictionPolicyError } from '@matchflow/queues';
+import { assertNoEviction, createRedis, RedisEvictionPolicyError } from '@matchflow/queues';
 import { armFailpoints, exitOnFatal, FailpointSpecError, processLogger, stopOnSignals } from '@matchflow/telemetry';
 
 /**
- * A worker process: `matchflow-worker [--queues ingest,build]` (default: every queue, the
- * scheduler's ticks and maintenance included). SIGTERM/SIGINT stop it
+ * A worker process: `matchflow-worker [--queues ingest,build]` (default: every registered
+ * stage's queue, the scheduler's ticks and maintenance included). SIGTERM/SIGINT stop it
  * gracefully: no new jobs, in-flight ones get `workers.shutdownTimeoutMs` to finish.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { queues: { type: 'string' } } });
-  const queues = (values.queues?.split(',').map((queue) => queue.trim()) ?? [...FLEET_QUEUES]) as QueueName[];
-  const unknown = queues.filter((queue) => !(FLEET_QUEUES as readonly string[]).includes(queue));
+  // Every registered stage's queue is known; `--queues` may name any of them.
+  const registry = defaultStageRegistry();
+  const known = fleetQueues(registry);
+  const queues = values.queues?.split(',').map((queue) => queue.trim()) ?? known;
+  const unknown = queues.filter((queue) => !known.includes(queue));
   if (unknown.length > 0) {
-    process.stderr.write(
-      `matchflow-worker: unknown queue(s) ${unknown.join(', ')} (known: ${FLEET_QUEUES.join(', ')})\n`,
-    );
+    process.stderr.write(`matchflow-worker: unknown queue(s) ${unknown.join(', ')} (known: ${known.join(', ')})\n`);
     process.exit(EXIT_INVALID_CONFIG);
   }
   const config = loadConfigOrExit({
@@ -34,6 +36,13 @@ async function main(): Promise<void> {
     writeError: (text) => process.stderr.write(text),
     exit: (code) => process.exit(code),
   });
+  try {
+    registry.checkConfig(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(EXIT_INVALID_CONFIG);
+  }
   const logger = processLogger(config, 'worker');
   if (process.env.MATCHFLOW_FAILPOINTS) {
     // Chaos tests and drills only (docs/chaos.md "Failpoints"): the process kills itself on cue.
@@ -63,7 +72,7 @@ async function main(): Promise<void> {
   alertsRedis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   // Before the fleet takes a job: a health port that is taken stops the process cleanly.
   const health = await startConfiguredHealthServer(config, { redis: alertsRedis, database, logger });
-  const fleet = Fleet.start({ config, db: database.db, logger, queues, onDatabaseUnavailable: replacePool });
+  const fleet = Fleet.start({ config, db: database.db, logger, registry, queues, onDatabaseUnavailable: replacePool });
   // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alerts = startAlertLoop({ db: database.db, redis: alertsRedis, config, logger });
   logger.info({ queues, concurrency: config.workers.concurrency, database: database.location }, 'worker started');

@@ -17,10 +17,12 @@ export {
   Environment,
   LogLevel,
   MissedRunPolicy,
+  parseDuration,
   QUALITY_CHECKS,
   type QualityCheckName,
   RATING_PRESETS,
   type RatingPoolSettings,
   SourceKind,
   type SourceSettings,
+  StageSettings,
 } from './schema.js';

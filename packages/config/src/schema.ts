@@ -458,6 +458,52 @@ export const SchedulerSettings = z.strictObject({
     .prefault({}),
 });
 
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** A duration like `55m`, `90s`, `2h` or `1500ms`, in milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  if (!match) throw new Error(`'${text}' is not a duration like 90s, 55m or 2h`);
+  const value = Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+  if (value <= 0) throw new Error(`'${text}' must be longer than zero`);
+  return value;
+}
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value > 0) return value;
+    ctx.addIssue({ code: 'custom', message: 'must be a positive whole number of milliseconds, or like 55m' });
+    return z.NEVER;
+  }
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/**
+ * Settings of one registered stage (docs/adding-a-stage.md), keyed by its name. Absent keys take
+ * the stage's own defaults from the registry; a name no stage is registered under is refused
+ * when a process loads the registry.
+ */
+export const StageSettings = z.strictObject({
+  /** A disabled stage is neither scheduled nor added to runs (`stage run` still runs it). */
+  enabled: bool().default(true),
+  /** When it runs on its own (its default when absent); `off` for never. */
+  schedule: z.union([z.literal('off'), scheduleExpression]).optional(),
+  timezone: timeZone.default('UTC'),
+  missedRuns: MissedRunPolicy.default('skip'),
+  /** Also run it inside every competition run, between ratings and build. */
+  inRuns: bool().default(false),
+  batchSize: positiveInt().optional(),
+  maxItems: positiveInt().optional(),
+  /** `55m`, `90s`, or milliseconds. */
+  maxRuntime: duration.optional(),
+});
+export type StageSettings = z.output<typeof StageSettings>;
+
 export const RedisSettings = z.strictObject({
   url: redisUrl.default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix; the braces keep every queue of a flow in one Redis Cluster slot. */
@@ -494,6 +540,7 @@ export const ConfigSchema = z
     health: HealthSettings.prefault({}),
     runs: RunSettings.prefault({}),
     scheduler: SchedulerSettings.prefault({}),
+    stages: z.record(name('stage name'), StageSettings).default({}),
   })
   .superRefine(checkReferences, ALWAYS);
 

@@ -8,7 +8,8 @@ import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
 
 /*
- * Bull Board (felixmosh/bull-board) at /queues over every pipeline queue. Its Hono adapter is the
+ * Bull Board (felixmosh/bull-board) at /queues over every queue of the fleet (the registry's stages,
+ * maintenance, schedule: `DashboardResources.queues`). Its Hono adapter is the
  * lightest one that runs on Node 20 (Express pulls in ~30 packages; Fastify's needs Node 22):
  * hono and @hono/node-server have no dependencies of their own. The board gets the requests the
  * dashboard's node:http listener routes to it, after auth; it has none of its own (DESIGN §12).

@@ -142,6 +142,7 @@ function tables(finishedM5: boolean): Map<string, Row[]> {
       ],
     ],
     ['tennis_records', []],
+    ['players', []],
     [
       'ratings',
       [

@@ -29,14 +29,8 @@ const HISTOGRAM_OVERLAP_MS = 60_000;
 /** Most stage rows read per scrape; the rest come with the next one. */
 const HISTOGRAM_BATCH = 10_000;
 
-/** The queue whose job runs each stage (publish runs inside the build job). */
-const STAGE_QUEUE: Readonly<Record<string, string>> = {
-  discover: 'discover',
-  ingest: 'ingest',
-  ratings: 'ratings',
-  build: 'build',
-  publish: 'build',
-};
+/** Stages recorded by another stage's job: publish runs inside the build job. */
+const RUNS_IN: Readonly<Record<string, string>> = { publish: 'build' };
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -154,11 +148,16 @@ export class DashboardMetrics {
     for (const row of rows) {
       if (this.seenStages.has(row.key)) continue;
       this.seenStages.set(row.key, row.finishedMs);
-      this.durations.observe({ queue: STAGE_QUEUE[row.stage] ?? 'none', stage: row.stage }, row.durationMs / 1000);
+      this.durations.observe({ queue: this.queueOf(row.stage), stage: row.stage }, row.durationMs / 1000);
       if (row.finishedMs > this.stageWatermarkMs) this.stageWatermarkMs = row.finishedMs;
     }
     const forgetBefore = this.stageWatermarkMs - HISTOGRAM_OVERLAP_MS;
     for (const [key, finishedMs] of this.seenStages) if (finishedMs < forgetBefore) this.seenStages.delete(key);
+  }
+
+  /** The queue whose job runs a stage (its registered queue); `none` for a stage of no queue (rebuild's). */
+  private queueOf(stage: string): string {
+    return this.resources.registry.get(RUNS_IN[stage] ?? stage)?.queue ?? 'none';
   }
 
   private async readRedis(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Db } from '@matchflow/db';
-import { type QueueCountState, queueCounts } from '@matchflow/pipeline';
+import { type QueueCountState, queueCounts, type StageBudget, type StageRegistry } from '@matchflow/pipeline';
 import {
   type BreakerState,
   type LimiterState,
@@ -16,8 +16,32 @@ import type { DashboardConfig, DashboardResources } from './resources.js';
  * `ops.*`; times come back as epoch milliseconds so both drivers give the same values.
  */
 
-/** The stages of a run in the order they happen; others (rebuild's `normalise`) sort after. */
-export const STAGE_ORDER = ['discover', 'normalise', 'ingest', 'ratings', 'build', 'publish'] as const;
+/**
+ * The stages of a run in the order they happen, from the registry: its pipeline stages in order,
+ * the standalone stages (steps of a run go between ratings and build) before `build`, rebuild's
+ * `normalise` after `discover` and `publish` (recorded by the build job) after `build`. Stages
+ * the registry does not know sort after these.
+ */
+export function stageOrder(registry: StageRegistry): string[] {
+  const order = registry
+    .all()
+    .filter((stage) => stage.kind === 'pipeline')
+    .map((stage) => stage.name);
+  /** Put `names` at `anchor`'s place (`offset` 0: before it, 1: after it), or at the end without it. */
+  const place = (names: readonly string[], anchor: string, offset: 0 | 1) => {
+    const at = order.indexOf(anchor);
+    const fresh = names.filter((name) => !order.includes(name));
+    order.splice(at === -1 ? order.length : at + offset, 0, ...fresh);
+  };
+  place(
+    registry.standalone().map((stage) => stage.name),
+    'build',
+    0,
+  );
+  place(['normalise'], 'discover', 1);
+  place(['publish'], 'build', 1);
+  return order;
+}
 
 export interface StageSpan {
   stage: string;
@@ -39,8 +63,11 @@ export interface StageSpan {
 export interface RunSummary {
   runId: string;
   trigger: string;
+  /** The competition and season of a competition run; undefined for a run of a standalone stage. */
   competitionId: string | undefined;
   season: string | undefined;
+  /** The stage and its scope (`all`) of a run of a standalone stage; undefined for a competition run. */
+  stage: { name: string; scope: string } | undefined;
   status: string;
   failedStage: string | null;
   error: string | null;
@@ -111,8 +138,11 @@ const numOrNull = (value: unknown): number | null => (value === null || value ==
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 
-/** The newest runs with their stages folded per stage (ingest: hundreds of rows, one span). */
-export async function recentRuns(db: Db, limit = 20): Promise<RunSummary[]> {
+/**
+ * The newest runs with their stages folded per stage (ingest: hundreds of rows, one span), each
+ * run's stages in `order` (`stageOrder`).
+ */
+export async function recentRuns(db: Db, limit: number, order: readonly string[]): Promise<RunSummary[]> {
   const runs = await rows<Record<string, unknown>>(
     db,
     sql`SELECT run_id, trigger, scope, status, failed_stage, error, counters,
@@ -162,12 +192,18 @@ export async function recentRuns(db: Db, limit = 20): Promise<RunSummary[]> {
   return runs.map((run) => {
     const scope = (typeof run.scope === 'object' && run.scope !== null ? run.scope : {}) as Record<string, unknown>;
     const stages = byRun.get(String(run.run_id)) ?? [];
-    stages.sort((a, b) => stageRank(a.stage) - stageRank(b.stage) || a.startedMs - b.startedMs);
+    const rank = (stage: string) => {
+      const index = order.indexOf(stage);
+      return index === -1 ? order.length : index;
+    };
+    stages.sort((a, b) => rank(a.stage) - rank(b.stage) || a.startedMs - b.startedMs);
+    const stage = text(scope.stage);
     return {
       runId: String(run.run_id),
       trigger: String(run.trigger),
       competitionId: text(scope.competitionId),
       season: text(scope.season),
+      stage: stage === undefined ? undefined : { name: stage, scope: text(scope.scope) ?? 'all' },
       status: String(run.status),
       failedStage: text(run.failed_stage) ?? null,
       error: text(run.error) ?? null,
@@ -182,21 +218,17 @@ export async function recentRuns(db: Db, limit = 20): Promise<RunSummary[]> {
   });
 }
 
-function stageRank(stage: string): number {
-  const index = (STAGE_ORDER as readonly string[]).indexOf(stage);
-  return index === -1 ? STAGE_ORDER.length : index;
-}
-
 /**
  * Per tracked competition: age of its last run that fetched from the upstream (not a rebuild)
  * and ended ok or partial, against `quality.freshnessMaxAgeHours` (the freshness check's rule).
+ * Only competition runs count: a run of a standalone stage refreshes no competition.
  */
 export async function freshness(db: Db, config: Pick<DashboardConfig, 'competitions' | 'quality'>, nowMs: number) {
   const found = await rows<{ competition: string; finished_ms: unknown }>(
     db,
     sql`SELECT scope->>'competitionId' AS competition, extract(epoch FROM max(finished_at))::float8 * 1000 AS finished_ms
         FROM ops.pipeline_runs
-        WHERE status IN ('ok', 'partial') AND trigger <> 'rebuild'
+        WHERE status IN ('ok', 'partial') AND trigger <> 'rebuild' AND scope->>'competitionId' IS NOT NULL
         GROUP BY 1`,
   );
   const last = new Map(found.map((row) => [row.competition, numOrNull(row.finished_ms)]));
@@ -242,12 +274,18 @@ export async function latestSnapshot(db: Db): Promise<LatestSnapshot | undefined
   };
 }
 
-/** The quality results of the newest run that recorded any: counts and what did not pass. */
+/**
+ * The quality results of the newest competition run that recorded any: counts and what did not
+ * pass. A standalone stage's own checks (players' profile coverage) are left out: recorded
+ * at every run of the stage, they would hide the checks that gate a publish.
+ */
 export async function lastRunQuality(db: Db): Promise<RunQuality | undefined> {
   const [latest] = await rows<{ run_id: string; checked_ms: unknown }>(
     db,
-    sql`SELECT run_id, extract(epoch FROM max(checked_at))::float8 * 1000 AS checked_ms
-        FROM ops.quality_results GROUP BY run_id ORDER BY max(checked_at) DESC, run_id DESC LIMIT 1`,
+    sql`SELECT q.run_id, extract(epoch FROM max(q.checked_at))::float8 * 1000 AS checked_ms
+        FROM ops.quality_results q JOIN ops.pipeline_runs r ON r.run_id = q.run_id
+        WHERE r.scope->>'stage' IS NULL
+        GROUP BY q.run_id ORDER BY max(q.checked_at) DESC, q.run_id DESC LIMIT 1`,
   );
   if (!latest) return undefined;
   const results = await rows<Record<string, unknown>>(
@@ -274,6 +312,127 @@ export async function lastRunQuality(db: Db): Promise<RunQuality | undefined> {
         threshold: num(row.threshold),
       })),
   };
+}
+
+/** A registered stage as the ops page lists it. */
+export interface StageOverview {
+  name: string;
+  kind: 'pipeline' | 'standalone';
+  queue: string;
+  dependsOn: string[];
+  summary: string;
+  /** A standalone stage's settings, after the config's `stages.<name>`; undefined for pipeline stages. */
+  standalone:
+    | {
+        enabled: boolean;
+        /** Its schedule expression, or `off` (no schedule, or the stage disabled). */
+        schedule: string;
+        timezone: string;
+        /** Whether every competition run includes it. */
+        inRuns: boolean;
+        budget: StageBudget;
+      }
+    | undefined;
+}
+
+/** Every registered stage, in registration order, with its settings: what the worker and scheduler see. */
+export function stageOverview(registry: StageRegistry, config: Pick<DashboardConfig, 'stages'>): StageOverview[] {
+  return registry.all().map((stage) => {
+    const base = {
+      name: stage.name,
+      kind: stage.kind,
+      queue: stage.queue,
+      dependsOn: [...stage.dependsOn],
+      summary: stage.summary,
+    };
+    if (stage.kind !== 'standalone') return { ...base, standalone: undefined };
+    const settings = registry.settings(config, stage.name);
+    return {
+      ...base,
+      standalone: {
+        enabled: settings.enabled,
+        schedule: registry.schedule(config, stage) ?? 'off',
+        timezone: settings.timezone,
+        inRuns: settings.enabled && settings.inRuns,
+        budget: registry.budget(config, stage),
+      },
+    };
+  });
+}
+
+/** The newest run of a standalone stage: on its own, or as a step of a competition run. */
+export interface StageLastRun {
+  stage: string;
+  runId: string;
+  /** Its stage row's status; `queued` while its run waits for the job to start. */
+  status: string;
+  startedMs: number;
+  finishedMs: number | null;
+  durationMs: number | null;
+  processed: number | undefined;
+  failed: number | undefined;
+  error: string | null;
+  /** The competition run it was a step of; undefined when it ran on its own. */
+  inRun: { competitionId: string | undefined; season: string | undefined } | undefined;
+}
+
+/**
+ * The newest run of each of these stages, by start: its stage row (`ops.stage_runs`, in a run
+ * of its own or in a competition run), or a run of its own not started yet (no stage row).
+ */
+export async function lastStageRuns(db: Db, names: readonly string[]): Promise<Map<string, StageLastRun>> {
+  if (names.length === 0) return new Map();
+  const list = sql.join(
+    names.map((name) => sql`${name}`),
+    sql`, `,
+  );
+  const found = await rows<Record<string, unknown>>(
+    db,
+    sql`SELECT DISTINCT ON (stage) stage, run_id, status, own, scope, counters, error,
+          extract(epoch FROM started_at)::float8 * 1000 AS started_ms,
+          extract(epoch FROM finished_at)::float8 * 1000 AS finished_ms,
+          duration_ms
+        FROM (
+          SELECT s.stage, s.run_id, s.status, r.scope->>'stage' IS NOT NULL AS own, r.scope, s.counters, s.error,
+                 s.started_at, s.finished_at, s.duration_ms::float8 AS duration_ms
+          FROM ops.stage_runs s JOIN ops.pipeline_runs r ON r.run_id = s.run_id
+          WHERE s.stage IN (${list})
+          UNION ALL
+          SELECT r.scope->>'stage', r.run_id, CASE r.status WHEN 'running' THEN 'queued' ELSE r.status END, true,
+                 r.scope, r.counters, r.error, r.started_at, r.finished_at,
+                 extract(epoch FROM r.finished_at - r.started_at)::float8 * 1000
+          FROM ops.pipeline_runs r
+          WHERE r.scope->>'stage' IN (${list})
+            AND NOT EXISTS (SELECT 1 FROM ops.stage_runs s WHERE s.run_id = r.run_id AND s.stage = r.scope->>'stage')
+        ) candidates
+        ORDER BY stage, started_at DESC, run_id DESC`,
+  );
+  return new Map(
+    found.map((row): [string, StageLastRun] => {
+      const counters = (typeof row.counters === 'object' && row.counters !== null ? row.counters : {}) as Record<
+        string,
+        unknown
+      >;
+      const scope = (typeof row.scope === 'object' && row.scope !== null ? row.scope : {}) as Record<string, unknown>;
+      const count = (value: unknown) => (typeof value === 'number' ? value : undefined);
+      return [
+        String(row.stage),
+        {
+          stage: String(row.stage),
+          runId: String(row.run_id),
+          status: String(row.status),
+          startedMs: num(row.started_ms),
+          finishedMs: numOrNull(row.finished_ms),
+          durationMs: numOrNull(row.duration_ms),
+          processed: count(counters.processed),
+          failed: count(counters.failed),
+          error: text(row.error) ?? null,
+          inRun:
+            row.own === true ? undefined : { competitionId: text(scope.competitionId), season: text(scope.season) },
+        },
+      ];
+    }),
+  );
 }
 
 /** Runs in `ops.pipeline_runs` by status. */

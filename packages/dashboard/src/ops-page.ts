@@ -4,6 +4,7 @@ import {
   freshness,
   type LatestSnapshot,
   lastRunQuality,
+  lastStageRuns,
   latestSnapshot,
   type QueueDepth,
   queueDepths,
@@ -11,16 +12,21 @@ import {
   type RunSummary,
   recentRuns,
   type SourceState,
+  type StageLastRun,
+  type StageOverview,
   type StageSpan,
   sourceStates,
+  stageOrder,
+  stageOverview,
 } from './ops-data.js';
 import { type DashboardConfig, type DashboardResources, withDeadline } from './resources.js';
 
 /*
  * The ops page at `/`: server-rendered HTML, no script, no build step. Recent runs with a stage
- * timeline, freshness per competition, breaker and limiter per source, the latest snapshot and
- * the last run's quality problems. Each part is read on its own: a database or Redis that is
- * away shows in its section instead of failing the page. Refreshes itself every 30 s.
+ * timeline, freshness per competition, breaker and limiter per source, the latest snapshot, the
+ * last run's quality problems and the registered stages with their last runs. Each part is read
+ * on its own: a database or Redis that is away shows in its section instead of failing the page.
+ * Refreshes itself every 30 s.
  */
 
 /** Runs listed. */
@@ -37,6 +43,10 @@ export interface OpsPageData {
   quality: Part<RunQuality | undefined>;
   sources: Part<SourceState[]>;
   queues: Part<QueueDepth[]>;
+  /** Every registered stage, in registration order (from the registry and config: always there). */
+  stages: StageOverview[];
+  /** The last run of each standalone stage, by name. */
+  stageRuns: Part<Map<string, StageLastRun>>;
 }
 
 async function part<T>(what: string, read: () => Promise<T>): Promise<Part<T>> {
@@ -54,17 +64,21 @@ export async function loadOpsData(options: {
   now: () => number;
 }): Promise<OpsPageData> {
   const { config, resources } = options;
+  const { registry } = resources;
   const nowMs = options.now();
   const db = () => resources.db();
-  const [runs, fresh, snapshot, quality, sources, queues] = await Promise.all([
-    part('the database', async () => recentRuns(await db(), OPS_PAGE_RUNS)),
+  const stages = stageOverview(registry, config);
+  const standalone = stages.filter((stage) => stage.kind === 'standalone').map((stage) => stage.name);
+  const [runs, fresh, snapshot, quality, sources, queues, stageRuns] = await Promise.all([
+    part('the database', async () => recentRuns(await db(), OPS_PAGE_RUNS, stageOrder(registry))),
     part('the database', async () => freshness(await db(), config, nowMs)),
     part('the database', async () => latestSnapshot(await db())),
     part('the database', async () => lastRunQuality(await db())),
     part('redis', () => sourceStates(resources, config.redis.prefix)),
     part('redis', () => queueDepths(resources)),
+    part('the database', async () => lastStageRuns(await db(), standalone)),
   ]);
-  return { env: config.env, nowMs, runs, freshness: fresh, snapshot, quality, sources, queues };
+  return { env: config.env, nowMs, runs, freshness: fresh, snapshot, quality, sources, queues, stages, stageRuns };
 }
 
 export async function loadOpsPage(options: {
@@ -112,6 +126,7 @@ const STATUS_CLASS: Readonly<Record<string, string>> = {
   fail: 'bad',
   open: 'bad',
   stale: 'bad',
+  disabled: 'warn',
 };
 
 function badge(status: string): SafeHtml {
@@ -157,6 +172,12 @@ function timeline(run: RunSummary, nowMs: number): SafeHtml {
   return html`<div class="timeline">${rows}</div>`;
 }
 
+/** What a run covers: `demo-league · 50001`, or `stage players (all)` for a run of a standalone stage. */
+function runScope(run: RunSummary): SafeHtml {
+  if (run.stage) return html`stage <strong>${run.stage.name}</strong> (${run.stage.scope})`;
+  return html`${run.competitionId ?? '—'}${run.season !== undefined ? html` · ${run.season}` : ''}`;
+}
+
 function runsSection(data: OpsPageData): SafeHtml {
   const body = !data.runs.ok
     ? unavailable(data.runs.error)
@@ -165,15 +186,16 @@ function runsSection(data: OpsPageData): SafeHtml {
       : html`<ol class="runs">${data.runs.value.map((run) => {
           const duration = (run.finishedMs ?? data.nowMs) - run.startedMs;
           const matches = run.counters.matches;
+          const processed = run.counters.processed;
           const requests = run.stages.reduce((sum, stage) => sum + stage.requests, 0);
           return html`<li class="run" id="${run.runId}" data-status="${run.status}">
             <div class="run-head">
               ${badge(run.status)}
               <code class="run-id">${run.runId}</code>
-              <span class="scope">${run.competitionId ?? '—'}${run.season !== undefined ? html` · ${run.season}` : ''}</span>
+              <span class="scope">${runScope(run)}</span>
             </div>
             <div class="run-meta small muted">
-              ${run.trigger} · started ${when(data.nowMs, run.startedMs)} · ${run.finishedMs === null ? 'running for ' : ''}${formatDuration(duration)}${typeof matches === 'number' ? ` · ${matches} matches` : ''}${requests > 0 ? ` · ${requests} requests` : ''}${run.failedStage ? html` · failed at <strong>${run.failedStage}</strong>` : ''}
+              ${run.trigger} · started ${when(data.nowMs, run.startedMs)} · ${run.finishedMs === null ? 'running for ' : ''}${formatDuration(duration)}${typeof matches === 'number' ? ` · ${matches} matches` : ''}${typeof processed === 'number' ? ` · ${processed} processed` : ''}${requests > 0 ? ` · ${requests} requests` : ''}${run.failedStage ? html` · failed at <strong>${run.failedStage}</strong>` : ''}
             </div>
             ${run.error ? html`<p class="error small">${run.error}</p>` : ''}
             ${timeline(run, data.nowMs)}
@@ -294,6 +316,49 @@ function queuesSection(data: OpsPageData): SafeHtml {
   return html`<section id="queues"><h2>Queues</h2>${body}</section>`;
 }
 
+function stageLastRun(data: OpsPageData, stage: StageOverview): SafeHtml {
+  if (!data.stageRuns.ok) return html`<span class="muted">—</span>`;
+  const run = data.stageRuns.value.get(stage.name);
+  if (!run) return html`<span class="muted">never</span>`;
+  const duration = run.durationMs ?? (run.finishedMs ?? data.nowMs) - run.startedMs;
+  const counts = [
+    run.processed !== undefined ? `${run.processed} processed` : '',
+    run.failed !== undefined ? `${run.failed} failed` : '',
+  ].filter(Boolean);
+  const where = run.inRun
+    ? html`in the run of ${run.inRun.competitionId ?? '—'}${run.inRun.season !== undefined ? html` · ${run.inRun.season}` : ''}`
+    : 'on its own';
+  return html`${badge(run.status)} ${run.finishedMs === null ? html`started ${when(data.nowMs, run.startedMs)}` : html`finished ${when(data.nowMs, run.finishedMs)}`} · ${formatDuration(duration)}${counts.length > 0 ? ` · ${counts.join(', ')}` : ''}
+    <div class="small muted"><code>${run.runId}</code> ${where}</div>
+    ${run.error ? html`<div class="error small">${run.error}</div>` : ''}`;
+}
+
+function stagesSection(data: OpsPageData): SafeHtml {
+  let body: SafeHtml;
+  if (data.stages.length === 0) body = html`<p class="muted">No stages registered.</p>`;
+  else
+    body = html`${data.stageRuns.ok ? '' : unavailable(data.stageRuns.error)}<div class="scroll"><table>
+      <thead><tr><th>stage</th><th>kind</th><th>queue</th><th>after</th><th>schedule</th><th>in every run</th><th>budget</th><th>last run</th></tr></thead>
+      <tbody>${data.stages.map((stage) => {
+        const head = html`<td><strong>${stage.name}</strong><div class="small muted">${stage.summary}</div></td>
+          <td>${stage.kind}</td>
+          <td><a href="/queues/queue/${encodeURIComponent(stage.queue)}">${stage.queue}</a></td>
+          <td>${stage.dependsOn.length > 0 ? stage.dependsOn.join(', ') : '—'}</td>`;
+        const settings = stage.standalone;
+        if (!settings)
+          return html`<tr id="stage-${stage.name}" data-kind="${stage.kind}">${head}
+            <td colspan="4" class="muted small">a stage of every competition run: see Recent runs</td></tr>`;
+        const budget = settings.budget;
+        return html`<tr id="stage-${stage.name}" data-kind="${stage.kind}">${head}
+          <td>${settings.enabled ? '' : html`${badge('disabled')} `}<code>${settings.schedule}</code>${settings.schedule !== 'off' && settings.timezone !== 'UTC' ? html` <span class="small muted">${settings.timezone}</span>` : ''}</td>
+          <td>${settings.inRuns ? 'yes' : 'no'}</td>
+          <td class="small">${budget.batchSize} a batch, at most ${budget.maxItems} items, ${formatDuration(budget.maxRuntimeMs)}</td>
+          <td>${stageLastRun(data, stage)}</td>
+        </tr>`;
+      })}</tbody></table></div>`;
+  return html`<section id="stages"><h2>Stages</h2>${body}</section>`;
+}
+
 function round(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(3);
 }
@@ -309,7 +374,7 @@ header a{color:#9ecbff;text-decoration:none}
 header .env{color:#c9d1d9;font-size:.85rem}
 main{max-width:1200px;margin:0 auto;padding:.75rem;display:grid;gap:.75rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr))}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .9rem;min-width:0}
-section#runs{grid-column:1/-1}
+section#runs,section#stages{grid-column:1/-1}
 h2{font-size:1rem;margin:.2rem 0 .6rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.3rem .45rem;border-bottom:1px solid var(--line);vertical-align:top}
@@ -362,6 +427,7 @@ ${snapshotSection(data)}
 ${sourcesSection(data)}
 ${queuesSection(data)}
 ${qualitySection(data)}
+${stagesSection(data)}
 </main>
 </body>
 </html>

@@ -1,6 +1,7 @@
 import type { Config } from '@matchflow/config';
 import { createDb, type Database, type Db } from '@matchflow/db';
-import { createRedis, QUEUES, type QueueName } from '@matchflow/queues';
+import { defaultStageRegistry, fleetQueues, type StageRegistry } from '@matchflow/pipeline';
+import { createRedis } from '@matchflow/queues';
 import { FleetBreaker, FleetLimiter } from '@matchflow/sources';
 import type { Logger } from '@matchflow/telemetry';
 import { Queue } from 'bullmq';
@@ -26,6 +27,7 @@ export type DashboardConfig = Pick<
   | 'competitions'
   | 'quality'
   | 'runs'
+  | 'stages'
 >;
 
 export interface SourceReaders {
@@ -44,6 +46,8 @@ export interface ResourceOptions {
   db?: Db;
   /** A Redis connection the caller owns. */
   redis?: Redis;
+  /** The stages the fleet runs: their queues, the ops page's Stages section (default: `defaultStageRegistry()`). */
+  registry?: StageRegistry;
 }
 
 /** A read of Redis or the database that takes longer than this fails: a page or a scrape must answer. */
@@ -64,10 +68,11 @@ export async function withDeadline<T>(work: Promise<T>, what: string, ms = READ_
   }
 }
 
-/** Every pipeline queue, in the catalog's order. */
-export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
-
 export class DashboardResources {
+  /** The stages the fleet runs, as the workers see them. */
+  readonly registry: StageRegistry;
+  /** Every queue the fleet works: each registered stage's, maintenance and the schedule's ticks. */
+  readonly queueNames: readonly string[];
   private readonly config: DashboardConfig;
   private readonly logger: Logger;
   private readonly givenDb: Db | undefined;
@@ -83,6 +88,8 @@ export class DashboardResources {
     this.logger = options.logger;
     this.givenDb = options.db;
     this.givenRedis = options.redis;
+    this.registry = options.registry ?? defaultStageRegistry();
+    this.queueNames = fleetQueues(this.registry);
   }
 
   /** The database (opened from config on first use unless one was given). */
@@ -115,9 +122,9 @@ export class DashboardResources {
     return this.ownRedis;
   }
 
-  /** A BullMQ handle per pipeline queue (for Bull Board and queue depth). */
+  /** A BullMQ handle per fleet queue, in `queueNames`' order (for Bull Board and queue depth). */
   queues(): Queue[] {
-    this.openQueues ??= QUEUE_NAMES.map((name) => {
+    this.openQueues ??= this.queueNames.map((name) => {
       const queue = new Queue(name, { connection: this.redis(), prefix: this.config.redis.prefix });
       queue.on('error', () => undefined); // reported once through the connection's handler
       return queue;

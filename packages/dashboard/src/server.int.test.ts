@@ -387,7 +387,7 @@ describe.each(testBackends(process.env))('the dashboard on %s', (backend) => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const page = await response.text();
-    for (const id of ['runs', 'freshness', 'snapshot', 'sources', 'queues', 'quality']) {
+    for (const id of ['runs', 'freshness', 'snapshot', 'sources', 'queues', 'quality', 'stages']) {
       expect(page, id).toContain(`<section id="${id}">`);
     }
     // Newest first; every stage of the ok run, ingest folded into one line.

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Db } from '@matchflow/db';
+import type { StageRegistry } from '@matchflow/pipeline';
 import type { Logger } from '@matchflow/telemetry';
 import type { Redis } from 'ioredis';
 import { authPolicy } from './auth.js';
@@ -26,6 +27,12 @@ export interface DashboardServerOptions {
   db?: Db;
   /** A Redis connection the caller owns; otherwise one from `config.redis.url`, opened on first use. */
   redis?: Redis;
+  /**
+   * The stages the fleet runs (default: `defaultStageRegistry()`, what the worker runs): Bull
+   * Board, the queue depths and the ops page's Stages section follow it. Pass the registry the
+   * workers were started with when they run stages of their own.
+   */
+  registry?: StageRegistry;
   /** Overrides `config.dashboard.host`. Auth applies if either host is beyond loopback. */
   host?: string;
   /** Overrides `config.dashboard.port`; 0 picks a free port. */
@@ -140,6 +147,7 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
     logger,
     ...(options.db ? { db: options.db } : {}),
     ...(options.redis ? { redis: options.redis } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
   });
   const metrics = new DashboardMetrics({ config, resources, logger, now });
   const source = new SnapshotSource({ publishDir: config.publishDir, logger });

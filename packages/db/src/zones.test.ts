@@ -145,6 +145,48 @@ describe.each(testBackends(process.env))('zones round-trip on %s', (backend) => 
     expect(await db.select().from(curated.standings)).toEqual([row]);
   });
 
+  it('core: a player profile is complete exactly when its five key fields are there', async () => {
+    await db.insert(core.participants).values([
+      { id: 'sofascore.player.7', kind: 'player', name: 'Ann Alpha' },
+      { id: 'sofascore.player.8', kind: 'player', name: 'Ben Beta' },
+    ]);
+    const checkedAt = new Date('2024-08-18T03:00:00.000Z');
+    const profile = {
+      playerId: 'sofascore.player.7',
+      source: 'sofascore',
+      sourceId: '7',
+      position: 'M',
+      nationality: 'NOR',
+      dateOfBirth: '1999-02-28',
+      heightCm: 181,
+      preferredFoot: 'left' as const,
+      teamId: 'sofascore.team.1',
+      checkedAt,
+      updatedAt: checkedAt,
+    };
+    await db
+      .insert(core.playerProfiles)
+      .values([profile, { ...profile, playerId: 'sofascore.player.8', sourceId: '8', heightCm: null }]);
+    const stored = await db
+      .select({
+        id: core.playerProfiles.playerId,
+        complete: core.playerProfiles.complete,
+        born: core.playerProfiles.dateOfBirth,
+      })
+      .from(core.playerProfiles)
+      .orderBy(core.playerProfiles.playerId);
+    expect(stored).toEqual([
+      { id: 'sofascore.player.7', complete: true, born: '1999-02-28' },
+      { id: 'sofascore.player.8', complete: false, born: '1999-02-28' },
+    ]);
+    await expect(
+      db
+        .update(core.playerProfiles)
+        .set({ preferredFoot: 'Right' as 'right' })
+        .where(eq(core.playerProfiles.sourceId, '7')),
+    ).rejects.toThrow();
+  });
+
   it('ops: records a run with its stages and a checkpoint', async () => {
     await db.insert(ops.pipelineRuns).values({
       runId: 'run-1',

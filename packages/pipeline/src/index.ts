@@ -6,6 +6,12 @@ export {
   evaluateAlerts,
 } from './alerts/evaluate-alerts.js';
 export { ALERT_KINDS, type AlertConfig, type AlertKind, type Problem } from './alerts/problems.js';
+export {
+  type PlayersWritten,
+  rebuildCuratedPlayers,
+  refreshCuratedPlayers,
+  refreshSeasonPlayers,
+} from './build/players.js';
 export { computeStandings, type StandingsMatch, type StandingsOptions, type StandingsRow } from './build/standings.js';
 export {
   type BackfillPlan,
@@ -20,7 +26,7 @@ export {
 export { DATABASE_RETRY_MS, isDatabaseUnavailable } from './fleet/database-errors.js';
 export { guardAgainstDriverCrashes } from './fleet/driver-guard.js';
 export { isFinalFailure, toBullmqError } from './fleet/error-mapping.js';
-export { FLEET_QUEUES, Fleet, type FleetOptions } from './fleet/fleet.js';
+export { FLEET_OWN_QUEUES, FLEET_QUEUES, Fleet, type FleetOptions, fleetQueues } from './fleet/fleet.js';
 export { type RunRequest, type RunStart, triggerRun } from './fleet/trigger.js';
 export { type MaintenanceDeps, runMaintenanceTask } from './maintenance/maintenance.js';
 export {
@@ -30,7 +36,13 @@ export {
   reapStaleRuns,
   VANISHED_ERROR,
 } from './maintenance/reaper.js';
-export { type CleanedJobs, cleanQueues, pruneRawPayloads, pruneRunHistory } from './maintenance/retention.js';
+export {
+  type CleanedJobs,
+  cleanQueues,
+  pruneRawPayloads,
+  pruneRunArtifacts,
+  pruneRunHistory,
+} from './maintenance/retention.js';
 export {
   checkDatabase,
   checkHealth,
@@ -114,6 +126,7 @@ export {
   CompetitionRow,
   MatchRow,
   PlayerAppearanceRow,
+  PlayerRow,
   PUBLISHED_TABLES,
   type PublishedTable,
   type PublishedTableName,
@@ -135,6 +148,12 @@ export {
   recordQualityResults,
   runQualityChecks,
 } from './quality/checks.js';
+export {
+  measurePlayerProfileCoverage,
+  PLAYER_PROFILE_COVERAGE,
+  PLAYER_PROFILE_COVERAGE_THRESHOLD,
+  type StageCheckOutcome,
+} from './quality/player-profile-coverage.js';
 export { engineParams, type PoolModel, poolModel } from './rate/pool-model.js';
 export { type Scheduler, type SchedulerOptions, startScheduler } from './schedule/scheduler.js';
 export {
@@ -150,7 +169,16 @@ export {
 export { type SyncDeps, type SyncResult, syncSchedules } from './schedule/sync.js';
 export { handleTick, type TickDeps, type TickJob, type TickResult, tickDueAt } from './schedule/tick.js';
 export { type BuildResult, buildSeason } from './stages/build-season.js';
+export { defaultStageRegistry } from './stages/default-registry.js';
 export { type DiscoverDeps, type DiscoverResult, discoverSeason } from './stages/discover-season.js';
+export {
+  enrichPlayers,
+  isCompleteProfile,
+  PLAYER_RECHECK_AFTER_MS,
+  PLAYERS_CHECKPOINT,
+  type PlayerCandidate,
+  profileSources,
+} from './stages/enrich-players.js';
 export { type Fetcher, type IngestDeps, type IngestResult, ingestMatch } from './stages/ingest-match.js';
 export {
   ingestSeasonFile,
@@ -172,6 +200,26 @@ export {
   rebuildFromRaw,
   type SeasonRebuild,
 } from './stages/rebuild-from-raw.js';
+export {
+  type PipelineStage,
+  type StageDefinition,
+  StageRegistry,
+  type StageRuntime,
+  type StandaloneStage,
+} from './stages/registry.js';
+export { recovered } from './stages/run-flow-stages.js';
+export {
+  processStageJob,
+  runArtifactsDir,
+  runningStageRun,
+  type StageMetrics,
+  type StageRunRequest,
+  type StageRunScope,
+  type StageRunStart,
+  standaloneStage,
+  startStageRun,
+} from './stages/stage-runner.js';
+export type { StageBudget, StageEvent, StageWork, StageWorkContext, StageWorkResult } from './stages/stage-work.js';
 export { coreIds } from './store/core-ids.js';
 export { type MatchRecords, markRatingsDirty, type UpsertOutcome, upsertMatchRecords } from './store/core-records.js';
 export {

@@ -121,6 +121,32 @@ export const ScheduleTick = z.strictObject({
 });
 export type ScheduleTick = z.output<typeof ScheduleTick>;
 
+/** How much one run of a standalone stage may do (see the stage registry in packages/pipeline). */
+export const StageBudgetPayload = z.strictObject({
+  batchSize: z.number().int().positive(),
+  maxItems: z.number().int().positive(),
+  maxRuntimeMs: z.number().int().positive(),
+});
+
+/**
+ * A run of a standalone stage (`matchflow stage run`, its schedule, or a step of a run flow):
+ * which stage, over what scope, within what budget. Every standalone stage's payload is this
+ * shape; the stage's queue and job name come from its registry entry.
+ */
+export const StageJob = z.strictObject({
+  runId: RunId,
+  stage: slug,
+  /** What the stage runs over, as the stage reads it (`all` for everything). */
+  scope: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _, - and .')
+    .max(200),
+  trigger: Trigger,
+  dryRun: z.boolean(),
+  budget: StageBudgetPayload,
+});
+export type StageJob = z.output<typeof StageJob>;
+
 export const PAYLOADS = {
   discover: DiscoverJob,
   ingest: IngestJob,
@@ -144,6 +170,8 @@ export const jobIds = {
     id('build', job.runId, job.competition, job.season),
   /** A catch-up tick: one per schedule and due time, however many scheduler replicas add it. */
   tick: (schedule: string, dueAt: number) => id('schedule', schedule, `t${dueAt}`),
+  /** One run of a standalone stage: fixed per run, so re-adding it (a retried trigger) is a no-op. */
+  stage: (job: Pick<StageJob, 'stage' | 'runId'>) => id('stage', job.stage, job.runId),
   /** A maintenance task of one maintenance tick: a retried tick adds nothing twice. */
   maintenance: (task: MaintenanceTask, dueAt: number) => id('maintenance', task, `t${dueAt}`),
 };

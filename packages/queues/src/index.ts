@@ -15,9 +15,11 @@ export {
   RunId,
   ScheduleId,
   ScheduleTick,
+  StageBudgetPayload,
+  StageJob,
   Trigger,
 } from './catalog.js';
 export { assertNoEviction, type ConnectionRole, createRedis, evictionPolicy } from './connection.js';
 export { InvalidJobPayload, RedisEvictionPolicyError } from './errors.js';
 export { BACKFILL_PRIORITY, defaultJobOptions } from './options.js';
-export { Producer, type ProducerOptions, type RunFlow, validatePayload } from './producer.js';
+export { Producer, type ProducerOptions, type RunFlow, type StageStep, validatePayload } from './producer.js';

@@ -1,5 +1,5 @@
 import type { Config } from '@matchflow/config';
-import { FlowProducer, type Job, type JobsOptions, Queue } from 'bullmq';
+import { type FlowJob, FlowProducer, type Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import {
@@ -12,6 +12,7 @@ import {
   QUEUES,
   type QueueName,
   type RatingsJob,
+  StageJob,
 } from './catalog.js';
 import { InvalidJobPayload } from './errors.js';
 import { BACKFILL_PRIORITY, defaultJobOptions } from './options.js';
@@ -41,6 +42,18 @@ export interface RunFlow {
   build: BuildJob;
   ratings: RatingsJob;
   ingests: IngestJob[];
+  /**
+   * Standalone stages that run inside this run, between ratings and build, first to last (each
+   * waits for the one before it). The stage registry decides which and in what order.
+   */
+  steps?: StageStep[];
+}
+
+/** A standalone stage's job: its queue and job name come from the stage registry. */
+export interface StageStep {
+  queue: string;
+  name: string;
+  data: StageJob;
 }
 
 /**
@@ -50,6 +63,8 @@ export interface RunFlow {
  */
 export class Producer {
   readonly queues: Record<QueueName, Queue>;
+  /** Queues of registered stages beyond the built-in ones, opened on first use. */
+  private readonly stageQueues = new Map<string, Queue>();
   private readonly flows: FlowProducer;
   private readonly options: ProducerOptions;
 
@@ -65,6 +80,31 @@ export class Producer {
       schedule: make(QUEUES.schedule),
     };
     this.flows = new FlowProducer({ connection: options.connection, prefix: options.prefix });
+  }
+
+  /** Any queue by name: a built-in one, or a registered stage's. */
+  queue(name: string): Queue {
+    if (Object.hasOwn(this.queues, name)) return this.queues[name as QueueName];
+    let queue = this.stageQueues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix });
+      this.stageQueues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /**
+   * Enqueue one run of a standalone stage on its queue. The job id is per run, so a retried
+   * trigger adds nothing twice; overlap between runs is the trigger's business (a run-level
+   * lock, as for competition runs). Backfills go in behind scheduled work.
+   */
+  async enqueueStage(step: StageStep): Promise<Job> {
+    const data = this.validateStep(step);
+    return this.queue(step.queue).add(step.name, data, {
+      ...this.stageDefaults(),
+      jobId: jobIds.stage(data),
+      ...(data.trigger === 'backfill' ? { priority: BACKFILL_PRIORITY } : {}),
+    });
   }
 
   /**
@@ -96,34 +136,59 @@ export class Producer {
     const build = validatePayload('build', flow.build);
     const ratings = validatePayload('ratings', flow.ratings);
     const ingests = flow.ingests.map((ingest) => validatePayload('ingest', ingest));
+    const steps = (flow.steps ?? []).map((step) => ({ ...step, data: this.validateStep(step) }));
     const priority: JobsOptions = build.trigger === 'backfill' ? { priority: BACKFILL_PRIORITY } : {};
     const buildJobId = jobIds.build(build);
+    let chain: FlowJob = {
+      name: JOBS.ratings,
+      queueName: QUEUES.ratings,
+      data: ratings,
+      opts: { ...this.defaults('ratings'), ...priority, jobId: jobIds.ratings(ratings), failParentOnFailure: true },
+      children: ingests.map((ingest) => ({
+        name: JOBS.ingest,
+        queueName: QUEUES.ingest,
+        data: ingest,
+        opts: {
+          ...this.defaults('ingest', ingest.source),
+          ...priority,
+          jobId: jobIds.ingest(ingest),
+          ignoreDependencyOnFailure: true,
+        },
+      })),
+    };
+    for (const step of steps) {
+      // A failure below (ratings) must still fail the build, so a step passes it on. A step's
+      // own work failing for good does not fail its job: the stage runner records it and the
+      // run goes on without it (it ends `partial`).
+      chain = {
+        name: step.name,
+        queueName: step.queue,
+        data: step.data,
+        opts: { ...this.stageDefaults(), ...priority, jobId: jobIds.stage(step.data), failParentOnFailure: true },
+        children: [chain],
+      };
+    }
     await this.flows.add({
       name: JOBS.build,
       queueName: QUEUES.build,
       data: build,
       opts: { ...this.defaults('build'), ...priority, jobId: buildJobId },
-      children: [
-        {
-          name: JOBS.ratings,
-          queueName: QUEUES.ratings,
-          data: ratings,
-          opts: { ...this.defaults('ratings'), ...priority, jobId: jobIds.ratings(ratings), failParentOnFailure: true },
-          children: ingests.map((ingest) => ({
-            name: JOBS.ingest,
-            queueName: QUEUES.ingest,
-            data: ingest,
-            opts: {
-              ...this.defaults('ingest', ingest.source),
-              ...priority,
-              jobId: jobIds.ingest(ingest),
-              ignoreDependencyOnFailure: true,
-            },
-          })),
-        },
-      ],
+      children: [chain],
     });
     return { buildJobId };
+  }
+
+  private validateStep(step: StageStep): StageJob {
+    const result = StageJob.safeParse(step.data);
+    if (!result.success) {
+      throw new InvalidJobPayload(
+        step.queue,
+        result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(payload)'}: ${issue.message}`),
+      );
+    }
+    if (!/^[a-z][a-z0-9-]*$/.test(step.queue))
+      throw new InvalidJobPayload(step.queue, [`queue: '${step.queue}' is not a queue name`]);
+    return result.data;
   }
 
   async enqueueMaintenance(payload: unknown, jobId?: string): Promise<Job> {
@@ -158,12 +223,21 @@ export class Producer {
     });
   }
 
+  /** Standalone stages checkpoint their own progress: a retry resumes where the last try stopped. */
+  private stageDefaults(): JobsOptions {
+    return defaultJobOptions('discover', this.options.config);
+  }
+
   private defaults(queue: QueueName, source?: string): JobsOptions {
     const retry = source ? this.options.config.sources[source]?.retry : undefined;
     return defaultJobOptions(queue, this.options.config, retry);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...Object.values(this.queues).map((queue) => queue.close()), this.flows.close()]);
+    await Promise.all([
+      ...Object.values(this.queues).map((queue) => queue.close()),
+      ...[...this.stageQueues.values()].map((queue) => queue.close()),
+      this.flows.close(),
+    ]);
   }
 }

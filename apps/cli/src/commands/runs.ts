@@ -8,10 +8,12 @@ export interface Io {
   err: (line: string) => void;
 }
 
-/** `demo-league season 50001`, or the stored scope as JSON when it names no competition-season. */
+/** `demo-league 50001`, `stage players (all)`, or the stored scope as JSON when it names neither. */
 export function describeScope(run: Pick<RunListing, 'competitionId' | 'season' | 'scope'>): string {
   if (run.competitionId && run.season) return `${run.competitionId} ${run.season}`;
   if (run.competitionId) return run.competitionId;
+  const stage = run.scope as { stage?: unknown; scope?: unknown };
+  if (typeof stage.stage === 'string') return `stage ${stage.stage} (${String(stage.scope ?? 'all')})`;
   return JSON.stringify(run.scope);
 }
 

@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Core zone: normalised, source-independent records. Ids are deterministic text
@@ -46,7 +58,11 @@ export const participants = coreZone.table(
     country: text('country'),
     ...timestamps,
   },
-  (table) => [check('participants_kind', sql`${table.kind} IN ('team', 'player')`)],
+  (table) => [
+    check('participants_kind', sql`${table.kind} IN ('team', 'player')`),
+    // The `players` stage walks players in byte-wise id order from its checkpoint (an id).
+    index('participants_players_bytewise').on(sql`${table.id} COLLATE "C"`).where(sql`${table.kind} = 'player'`),
+  ],
 );
 
 /** Which upstream id stands for which core record. */
@@ -162,4 +178,59 @@ export const incidents = coreZone.table(
     detail: jsonb('detail').notNull().default({}),
   },
   (table) => [primaryKey({ columns: [table.matchId, table.seq] })],
+);
+
+/**
+ * What the upstream says about a player beyond lineups (the `players` enrichment stage,
+ * packages/pipeline/src/stages/enrich-players.ts): one row per player asked about, written from
+ * the newest payload of `raw.payloads` endpoint `player` that kept its contract (`raw_sha256`).
+ * Fields the upstream left out are null; `complete` says whether the five key fields are all
+ * there (a complete profile is never fetched again, an incomplete one is asked again once
+ * `checked_at` is old enough).
+ */
+export const playerProfiles = coreZone.table(
+  'player_profiles',
+  {
+    playerId: text('player_id')
+      .primaryKey()
+      .references(() => participants.id),
+    /** Config name of the source asked, and the player's id there. */
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    /** `G`, `D`, `M` or `F`. */
+    position: text('position'),
+    /** Country code, upper case (alpha-3, or alpha-2 where the upstream gives no other). */
+    nationality: text('nationality'),
+    /** A calendar date (no time zone): read as `YYYY-MM-DD` text. */
+    dateOfBirth: date('date_of_birth', { mode: 'string' }),
+    heightCm: integer('height_cm'),
+    /** `right`, `left` or `both`. */
+    preferredFoot: text('preferred_foot').$type<'right' | 'left' | 'both'>(),
+    shirtNumber: integer('shirt_number'),
+    /** The current club's upstream id, and its core id once core knows that team. */
+    teamSourceId: text('team_source_id'),
+    teamId: text('team_id').references(() => participants.id),
+    marketValueEur: bigint('market_value_eur', { mode: 'number' }),
+    /** All five key fields present: nationality, date of birth, height, preferred foot, position. */
+    complete: boolean('complete')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`nationality IS NOT NULL AND date_of_birth IS NOT NULL AND height_cm IS NOT NULL AND preferred_foot IS NOT NULL AND position IS NOT NULL`,
+      ),
+    /** The upstream answered 404 when last asked (the fields, if any, are from an earlier answer). */
+    notFound: boolean('not_found').notNull().default(false),
+    /** SHA-256 of the raw payload the fields came from (`raw.payloads.sha256`); null before any. */
+    rawSha256: text('raw_sha256'),
+    /** When the upstream was last asked (whatever it answered). */
+    checkedAt: timestamp('checked_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** When the fields last changed. */
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [
+    check(
+      'player_profiles_preferred_foot',
+      sql`${table.preferredFoot} IS NULL OR ${table.preferredFoot} IN ('right', 'left', 'both')`,
+    ),
+    check('player_profiles_raw_sha256_hex', sql`${table.rawSha256} IS NULL OR ${table.rawSha256} ~ '^[0-9a-f]{64}$'`),
+  ],
 );

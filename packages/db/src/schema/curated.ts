@@ -1,4 +1,14 @@
-import { doublePrecision, index, integer, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 /** Curated zone: consumption-ready tables rebuilt per competition-season by the build stage. */
 export const curatedZone = pgSchema('curated');
@@ -127,3 +137,28 @@ export const tennisRecords = curatedZone.table(
   },
   (table) => [primaryKey({ columns: [table.seasonId, table.playerId, table.surface] })],
 );
+
+/**
+ * One row per player with appearances (any match of core): who he is (from
+ * `core.player_profiles`, null where unknown), his current team (the profile's, else the team of
+ * his latest appearance) and his career totals over finished matches (appearances counted as in
+ * `player_appearances`: started, or came on and played). Refreshed for the players the `players`
+ * stage touched and for a season's players by its build; `rebuildCuratedPlayers` recomputes it
+ * whole, with the same result.
+ */
+export const players = curatedZone.table('players', {
+  playerId: text('player_id').primaryKey(),
+  name: text('name').notNull(),
+  shortName: text('short_name'),
+  position: text('position'),
+  nationality: text('nationality'),
+  dateOfBirth: date('date_of_birth', { mode: 'string' }),
+  heightCm: integer('height_cm'),
+  preferredFoot: text('preferred_foot'),
+  teamId: text('team_id'),
+  teamName: text('team_name'),
+  appearances: integer('appearances').notNull(),
+  minutes: integer('minutes').notNull(),
+  /** The profile has all five key fields (false without a profile). */
+  profileComplete: boolean('profile_complete').notNull(),
+});

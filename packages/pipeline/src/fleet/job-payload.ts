@@ -1,5 +1,6 @@
 import type { Config } from '@matchflow/config';
-import { InvalidJobPayload, type QueueName, validatePayload } from '@matchflow/queues';
+import { InvalidJobPayload, PAYLOADS, type QueueName, validatePayload } from '@matchflow/queues';
+import type { z } from 'zod';
 
 /**
  * Check a job's payload before its processor does anything: its queue's schema first, then
@@ -11,11 +12,14 @@ import { InvalidJobPayload, type QueueName, validatePayload } from '@matchflow/q
  * @throws InvalidJobPayload listing every problem, each as `key: what is wrong`.
  */
 export function checkJobPayload(
-  queue: QueueName,
+  queue: string,
   payload: unknown,
   config: Pick<Config, 'sources' | 'competitions' | 'ratingPools'>,
+  schema?: z.ZodType,
 ): void {
-  const data = validatePayload(queue, payload) as Record<string, unknown>;
+  const data = (
+    Object.hasOwn(PAYLOADS, queue) ? validatePayload(queue as QueueName, payload) : parseWith(queue, schema, payload)
+  ) as Record<string, unknown>;
   const problems: string[] = [];
   const source = typeof data.source === 'string' ? data.source : undefined;
   // Own keys only: `constructor` is a valid name but not a configured source.
@@ -33,4 +37,15 @@ export function checkJobPayload(
     problems.push(`pool: rating pool '${data.pool}' is not configured`);
   }
   if (problems.length > 0) throw new InvalidJobPayload(queue, problems);
+}
+
+/** A registered stage's payload, checked against its own schema. */
+function parseWith(queue: string, schema: z.ZodType | undefined, payload: unknown): unknown {
+  if (!schema) throw new InvalidJobPayload(queue, [`queue: no stage is registered for '${queue}'`]);
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  throw new InvalidJobPayload(
+    queue,
+    result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(payload)'}: ${issue.message}`),
+  );
 }

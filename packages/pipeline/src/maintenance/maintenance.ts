@@ -4,16 +4,17 @@ import type { MaintenanceTask, Producer } from '@matchflow/queues';
 import type { Logger } from '@matchflow/telemetry';
 import { sql } from 'drizzle-orm';
 import { applySnapshotRetention } from '../publish/publish.js';
+import { defaultStageRegistry } from '../stages/default-registry.js';
 import type { StageCounters } from '../store/runs.js';
 import { reapStaleRuns } from './reaper.js';
-import { cleanQueues, pruneRawPayloads, pruneRunHistory } from './retention.js';
+import { cleanQueues, pruneRawPayloads, pruneRunArtifacts, pruneRunHistory } from './retention.js';
 
 const DAY_MS = 86_400_000;
 
 export interface MaintenanceDeps {
   db: Db;
   producer: Producer;
-  config: Pick<Config, 'retention' | 'runs' | 'publishDir'>;
+  config: Pick<Config, 'retention' | 'runs' | 'publishDir' | 'logDir'>;
   logger: Logger;
   /** The clock (ms since the epoch); tests move it. */
   now?: () => number;
@@ -54,14 +55,27 @@ export async function runMaintenanceTask(deps: MaintenanceDeps, task: Maintenanc
       });
       const runs = await pruneRunHistory(db, { olderThan: new Date(now - config.retention.runHistoryDays * DAY_MS) });
       const snapshots = await applySnapshotRetention({ db, config, logger });
-      counters = { rawPayloads, runs, snapshots: snapshots.length };
+      const runArtifacts = await pruneRunArtifacts(db, {
+        logDir: config.logDir,
+        olderThan: new Date(now - config.retention.runHistoryDays * DAY_MS),
+      });
+      counters = { rawPayloads, runs, runArtifacts, snapshots: snapshots.length };
       break;
     }
     case 'clean-queues': {
-      const cleaned = await cleanQueues(producer.queues, {
-        completedBefore: now - config.retention.completedJobsDays * DAY_MS,
-        failedBefore: now - config.retention.failedJobsDays * DAY_MS,
-      });
+      // The registered stages' queues too: a standalone stage's jobs are kept like the others.
+      const stageQueues = Object.fromEntries(
+        defaultStageRegistry()
+          .queues()
+          .map((name) => [name, producer.queue(name)]),
+      );
+      const cleaned = await cleanQueues(
+        { ...stageQueues, ...producer.queues },
+        {
+          completedBefore: now - config.retention.completedJobsDays * DAY_MS,
+          failedBefore: now - config.retention.failedJobsDays * DAY_MS,
+        },
+      );
       const values = Object.values(cleaned);
       counters = {
         completed: values.reduce((sum, queue) => sum + queue.completed, 0),

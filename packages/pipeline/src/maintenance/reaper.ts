@@ -89,7 +89,15 @@ export async function reapStaleRuns(deps: ReapDeps, options: ReapOptions = {}): 
   return result;
 }
 
-async function jobsVanished(producer: Producer, runId: string, scope: Partial<RunScope>): Promise<boolean> {
+async function jobsVanished(
+  producer: Producer,
+  runId: string,
+  scope: Partial<RunScope> & { stage?: string; queue?: string },
+): Promise<boolean> {
+  if (scope.stage && scope.queue) {
+    // A run of a standalone stage is carried by its one job.
+    return !(await producer.queue(scope.queue).getJob(jobIds.stage({ stage: scope.stage, runId })));
+  }
   const { source, competition, season } = scope;
   // A scope we cannot read has no job ids to look for; only staleness can close it.
   if (!source || !competition || !season) return false;

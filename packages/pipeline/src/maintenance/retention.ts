@@ -1,6 +1,8 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { type Db, ops, raw } from '@matchflow/db';
 import type { Queue } from 'bullmq';
-import { and, asc, gt, inArray, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
 
 /** Rows deleted per statement: keeps each transaction (and its locks) short. */
 const BATCH = 5_000;
@@ -75,6 +77,39 @@ export async function pruneRunHistory(db: Db, options: { olderThan: Date }): Pro
     deleted += batch.length;
     if (batch.length < BATCH) return deleted;
   }
+}
+
+/**
+ * Remove the kept artifacts (`<logDir>/runs/<run_id>/`: metrics.json, events.jsonl) of runs
+ * that are no longer in the run history and are older than `olderThan` (by the directory's
+ * last change): they go with their run, and never before it.
+ *
+ * @returns directories removed
+ */
+export async function pruneRunArtifacts(db: Db, options: { logDir: string; olderThan: Date }): Promise<number> {
+  const root = path.join(options.logDir, 'runs');
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    if (!/^run-[a-z0-9-]+$/.test(entry)) continue;
+    const dir = path.join(root, entry);
+    const stats = await stat(dir);
+    if (!stats.isDirectory() || stats.mtime >= options.olderThan) continue;
+    const [kept] = await db
+      .select({ runId: ops.pipelineRuns.runId })
+      .from(ops.pipelineRuns)
+      .where(eq(ops.pipelineRuns.runId, entry));
+    if (kept) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
 }
 
 export interface CleanedJobs {

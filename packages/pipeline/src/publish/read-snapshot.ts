@@ -7,6 +7,7 @@ import {
   type CompetitionRow,
   type MatchRow,
   type PlayerAppearanceRow,
+  type PlayerRow,
   PUBLISHED_TABLES,
   type RatingCalibrationRow,
   type RatingRow,
@@ -49,6 +50,7 @@ export interface SnapshotRows {
   matches: z.output<typeof MatchRow>;
   player_appearances: z.output<typeof PlayerAppearanceRow>;
   tennis_records: z.output<typeof TennisRecordRow>;
+  players: z.output<typeof PlayerRow>;
   ratings: z.output<typeof RatingRow>;
   rating_calibration: z.output<typeof RatingCalibrationRow>;
 }

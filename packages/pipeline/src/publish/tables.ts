@@ -100,6 +100,26 @@ export const TennisRecordRow = z.object({
   retired: count,
 });
 
+export const PlayerRow = z.object({
+  player_id: id,
+  name: z.string(),
+  short_name: z.string().nullable(),
+  position: z.string().nullable().describe('`G`, `D`, `M` or `F`; null when the source does not say'),
+  nationality: z.string().nullable().describe('country code, upper case (alpha-3, or alpha-2)'),
+  date_of_birth: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullable()
+    .describe('`YYYY-MM-DD`'),
+  height_cm: z.number().int().nullable(),
+  preferred_foot: z.enum(['right', 'left', 'both']).nullable(),
+  team_id: id.nullable().describe('current team: the profile’s, else the team of the latest appearance'),
+  team_name: z.string().nullable(),
+  appearances: count.describe('finished matches started or come on in, every competition and season'),
+  minutes: count,
+  profile_complete: z.boolean().describe('nationality, date of birth, height, preferred foot and position all known'),
+});
+
 export const RatingRow = z.object({
   pool_id: id,
   rank: z.number().int().positive(),
@@ -201,6 +221,18 @@ export const PUBLISHED_TABLES = [
     query: sql`SELECT competition_id, season_id, player_id, player_name, surface, played, won, lost, retired
       FROM curated.tennis_records
       ORDER BY competition_id COLLATE "C", season_id COLLATE "C", player_id COLLATE "C", surface COLLATE "C"`,
+  }),
+  table({
+    name: 'players',
+    description: 'Players of the published seasons’ appearances: profile, current team and career totals.',
+    row: PlayerRow,
+    key: ['player_id'],
+    query: sql`SELECT p.player_id, p.name, p.short_name, p.position, p.nationality,
+        to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, p.height_cm, p.preferred_foot, p.team_id, p.team_name,
+        p.appearances, p.minutes, p.profile_complete
+      FROM curated.players p
+      WHERE EXISTS (SELECT 1 FROM curated.player_appearances a WHERE a.player_id = p.player_id)
+      ORDER BY p.player_id COLLATE "C"`,
   }),
   table({
     name: 'ratings',

@@ -278,13 +278,14 @@ export function qualityScore(results: readonly { status: CheckOutcome['status'] 
 
 /**
  * Record outcomes in `ops.quality_results`, replacing this run's earlier outcomes for the same
- * checks and scopes, so a retried build records once.
+ * checks and scopes, so a retried build records once. A stage's own checks (named outside
+ * `QUALITY_CHECKS`) are recorded the same way.
  */
 export async function recordQualityResults(
   db: Db,
   runId: string,
   checkedAt: Date,
-  results: readonly CheckOutcome[],
+  results: readonly (Omit<CheckOutcome, 'check'> & { check: string })[],
 ): Promise<void> {
   for (const result of results) {
     const row = { runId, ...result, checkedAt };

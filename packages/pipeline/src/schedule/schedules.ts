@@ -2,6 +2,8 @@ import { type Config, type MissedRunPolicy, parseSchedule, type ScheduleSpec } f
 import { type Db, ops } from '@matchflow/db';
 import type { MaintenanceTask } from '@matchflow/queues';
 import { eq, sql } from 'drizzle-orm';
+import { defaultStageRegistry } from '../stages/default-registry.js';
+import type { StageRegistry } from '../stages/registry.js';
 
 /*
  * The schedules the config asks for, and the record of their last tick (`ops.checkpoints`,
@@ -22,7 +24,7 @@ export const MAINTENANCE_TASKS: readonly MaintenanceTask[] = ['reap-stale-runs',
 export interface Schedule {
   /** The job scheduler's id: `competition.{id}` or `maintenance`. */
   id: string;
-  target: { kind: 'competition'; competitionId: string } | { kind: 'maintenance' };
+  target: { kind: 'competition'; competitionId: string } | { kind: 'maintenance' } | { kind: 'stage'; stage: string };
   /** As written in the config (`0 * * * *`, `every 30m`). */
   expression: string;
   spec: ScheduleSpec;
@@ -33,8 +35,18 @@ export function competitionScheduleId(competitionId: string): string {
   return `competition.${competitionId}`;
 }
 
-/** Every schedule the config asks for: one per tracked competition, and nightly maintenance. */
-export function desiredSchedules(config: Pick<Config, 'competitions' | 'scheduler'>): Schedule[] {
+export function stageScheduleId(stage: string): string {
+  return `stage.${stage}`;
+}
+
+/**
+ * Every schedule the config asks for: one per tracked competition, nightly maintenance, and one
+ * per enabled standalone stage with a schedule (the stage's default unless `stages.<name>` says).
+ */
+export function desiredSchedules(
+  config: Pick<Config, 'competitions' | 'scheduler' | 'stages'>,
+  registry: StageRegistry = defaultStageRegistry(),
+): Schedule[] {
   const competitions = config.competitions.map(
     (competition): Schedule => ({
       id: competitionScheduleId(competition.id),
@@ -45,8 +57,23 @@ export function desiredSchedules(config: Pick<Config, 'competitions' | 'schedule
     }),
   );
   const { maintenance } = config.scheduler;
+  const stages = registry.standalone().flatMap((stage): Schedule[] => {
+    const expression = registry.schedule(config, stage);
+    if (!expression) return [];
+    const settings = registry.settings(config, stage.name);
+    return [
+      {
+        id: stageScheduleId(stage.name),
+        target: { kind: 'stage', stage: stage.name },
+        expression,
+        spec: parseSchedule(expression, settings.timezone),
+        missedRuns: settings.missedRuns,
+      },
+    ];
+  });
   return [
     ...competitions,
+    ...stages,
     {
       id: MAINTENANCE_SCHEDULE,
       target: { kind: 'maintenance' },

@@ -6,7 +6,7 @@ import type { JobSchedulerJson } from 'bullmq';
 import { desiredSchedules, readTickRecord, type Schedule } from './schedules.js';
 
 export interface SyncDeps {
-  config: Pick<Config, 'competitions' | 'scheduler'>;
+  config: Pick<Config, 'competitions' | 'scheduler' | 'stages'>;
   db: Db;
   producer: Producer;
   logger: Logger;

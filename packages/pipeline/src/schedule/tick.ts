@@ -4,13 +4,18 @@ import { jobIds, type Producer, type ScheduleTick } from '@matchflow/queues';
 import type { Logger } from '@matchflow/telemetry';
 import { type RunStart, triggerRun } from '../fleet/trigger.js';
 import { reapStaleRuns } from '../maintenance/reaper.js';
+import { defaultStageRegistry } from '../stages/default-registry.js';
+import type { StageRegistry } from '../stages/registry.js';
+import { type StageRunStart, startStageRun } from '../stages/stage-runner.js';
 import { claimTick, desiredSchedules, MAINTENANCE_TASKS, recordTickOutcome, type Schedule } from './schedules.js';
 
 export interface TickDeps {
   db: Db;
   producer: Producer;
-  config: Pick<Config, 'competitions' | 'scheduler' | 'env' | 'runs' | 'publishDir' | 'retention'>;
+  config: Pick<Config, 'competitions' | 'scheduler' | 'env' | 'runs' | 'publishDir' | 'retention' | 'stages'>;
   logger: Logger;
+  /** The stages whose schedules tick (default: `defaultStageRegistry()`). */
+  registry?: StageRegistry;
   /** The clock (ms since the epoch); tests move it. */
   now?: () => number;
 }
@@ -37,7 +42,8 @@ export type TickResult =
       /** Runs of these seasons the reaper closed first (their jobs had vanished, or they were stale). */
       reaped: string[];
     }
-  | { outcome: 'maintenance'; missed: boolean; jobs: string[] };
+  | { outcome: 'maintenance'; missed: boolean; jobs: string[] }
+  | { outcome: 'stage'; missed: boolean; stage: string; run: StageRunStart };
 
 /**
  * When a tick job was due: a catch-up says so; a scheduler's tick has it in its id
@@ -63,7 +69,8 @@ export function tickDueAt(tick: ScheduleTick, job: { id?: string | undefined; ti
 export async function handleTick(deps: TickDeps, job: TickJob): Promise<TickResult> {
   const { db, logger } = deps;
   const now = deps.now?.() ?? Date.now();
-  const schedule = desiredSchedules(deps.config).find((candidate) => candidate.id === job.tick.schedule);
+  const registry = deps.registry ?? defaultStageRegistry();
+  const schedule = desiredSchedules(deps.config, registry).find((candidate) => candidate.id === job.tick.schedule);
   if (!schedule) {
     logger.warn({ schedule: job.tick.schedule }, 'tick of a schedule not in the config: ignored');
     return { outcome: 'unknown-schedule' };
@@ -93,7 +100,9 @@ export async function handleTick(deps: TickDeps, job: TickJob): Promise<TickResu
   const result =
     schedule.target.kind === 'competition'
       ? await startCompetitionRuns(deps, schedule, schedule.target.competitionId, missed)
-      : await enqueueMaintenance(deps, job.dueAt, missed);
+      : schedule.target.kind === 'stage'
+        ? await startScheduledStageRun(deps, registry, schedule.target.stage, missed)
+        : await enqueueMaintenance(deps, job.dueAt, missed);
   await recordTickOutcome(db, schedule.id, job.jobId, result.outcome);
   return result;
 }
@@ -131,6 +140,21 @@ async function startCompetitionRuns(
     'scheduled runs triggered',
   );
   return { outcome: 'runs', missed, runs, reaped: reaped.closed.map((run) => run.runId) };
+}
+
+/** A standalone stage's tick: one run of it, under the same overlap policy as the CLI's. */
+async function startScheduledStageRun(
+  deps: TickDeps,
+  registry: StageRegistry,
+  stage: string,
+  missed: boolean,
+): Promise<TickResult> {
+  const run = await startStageRun(
+    { db: deps.db, producer: deps.producer, config: deps.config, registry },
+    { stage, trigger: 'schedule' },
+  );
+  deps.logger.info({ stage, ...run }, 'scheduled stage run triggered');
+  return { outcome: 'stage', missed, stage, run };
 }
 
 async function enqueueMaintenance(deps: TickDeps, dueAt: number, missed: boolean): Promise<TickResult> {

@@ -3,6 +3,7 @@ import { core, curated, type Db } from '@matchflow/db';
 import type { BuildJob } from '@matchflow/queues';
 import { eq } from 'drizzle-orm';
 import { refreshPoolRatings, writeMatchSummary } from '../build/match-summary.js';
+import { refreshSeasonPlayers } from '../build/players.js';
 import { writeCalibration, writeLeaderboard } from '../build/pool-tables.js';
 import { writePlayerAppearances, writeTennisRecords } from '../build/season-tables.js';
 import { computeStandings, type StandingsOptions } from '../build/standings.js';
@@ -22,6 +23,8 @@ export interface BuildResult {
   appearances: number;
   /** Player-surface rows of the season's tennis records. */
   tennisRecords: number;
+  /** `curated.players` rows of the season's players that changed (totals, team). */
+  players: number;
   /** Matches behind the pool's calibration figures (0 when the competition has no rated matches). */
   calibrated: number;
   /** The run's quality score and failed checks (when the build belongs to a run). */
@@ -45,8 +48,9 @@ class QualityGateFailed extends Error {
 
 /**
  * `build(season)`: rebuild the curated tables of one competition-season from core and ratings:
- * the season's league table, match summaries, player appearances or tennis records, and the
- * leaderboard and calibration of the competition's rating pool. Replaces the rows in one
+ * the season's league table, match summaries, player appearances (and its players' rows of
+ * `curated.players`) or tennis records, and the leaderboard and calibration of the competition's
+ * rating pool. Replaces the rows in one
  * transaction, so readers never see half a table, and (for a run) checks them in it: when a
  * FAIL-level check fails, the transaction rolls back and only the check results are kept.
  */
@@ -74,6 +78,8 @@ export async function buildSeason(
       const tennis = competition?.sport === 'tennis';
       const appearances = tennis ? 0 : await writePlayerAppearances(tx, job.competitionId, seasonId);
       const tennisRecords = tennis ? await writeTennisRecords(tx, job.competitionId, seasonId) : 0;
+      // Their totals move with the season's matches; the profiles come from the `players` stage.
+      const players = tennis ? undefined : await refreshSeasonPlayers(tx, seasonId);
       const matches = await tx.select().from(core.matches).where(eq(core.matches.seasonId, seasonId));
       await tx.delete(curated.standings).where(eq(curated.standings.seasonId, seasonId));
       let standings = 0;
@@ -93,6 +99,7 @@ export async function buildSeason(
         leaderboard,
         appearances,
         tennisRecords,
+        players: players ? players.written + players.removed : 0,
       };
       if (!settings || !job.runId) return { ...counts, blocked: false };
       // Checked in the same transaction: the results describe exactly the tables written.

@@ -17,7 +17,8 @@ export function scopeKey(scope: Pick<RunScope, 'competitionId' | 'season'>): str
 export interface NewRun {
   runId: string;
   trigger: string;
-  scope: RunScope;
+  /** A competition-season, or for a run of a standalone stage `{ stage, queue, scope }`. */
+  scope: RunScope | { stage: string; queue: string; scope: string };
   env: string;
 }
 
