@@ -433,6 +433,35 @@ describe.each(testBackends(process.env))('alerts on %s', (backend) => {
     ]);
   });
 
+  it('a standalone stage whose latest run failed warns, and a later run that does not fail resolves it', async () => {
+    const stageRun = (runId: string, status: 'ok' | 'failed', finishedAt: Date, scope = 'all') =>
+      db.insert(ops.pipelineRuns).values({
+        runId,
+        trigger: 'schedule',
+        scope: { stage: 'players', queue: 'players', scope },
+        env: 'dev',
+        status,
+        ...(status === 'failed' ? { failedStage: 'players', error: 'upstream unavailable' } : {}),
+        startedAt: new Date(finishedAt.getTime() - 60_000),
+        finishedAt,
+      });
+    await stageRun('run-stage-ok', 'ok', ago(3 * HOUR));
+    await stageRun('run-stage-failed', 'failed', ago(2 * HOUR));
+    // A one-off over another scope raises nothing of its own.
+    await stageRun('run-stage-other', 'failed', ago(HOUR), 'other');
+    const fired = await evaluate();
+    expect(fired.notified.map((n) => [n.state, n.key, n.severity])).toEqual([
+      ['firing', 'stage-failed:players', 'warning'],
+    ]);
+    expect(fired.notified[0]).toMatchObject({
+      summary: 'Stage failed: players',
+      details: { runId: 'run-stage-failed', error: 'upstream unavailable' },
+    });
+    expect(await evaluate()).toMatchObject({ notified: [] });
+    await stageRun('run-stage-again', 'ok', ago(0));
+    expect((await evaluate()).notified.map((n) => [n.state, n.key])).toEqual([['resolved', 'stage-failed:players']]);
+  });
+
   it('a run running past alerts.stuckRunMs fires, and resolves once it closes', async () => {
     await insertRun(db, { runId: 'run-stuck', status: 'running', startedAt: ago(3 * HOUR) });
     await insertRun(db, {

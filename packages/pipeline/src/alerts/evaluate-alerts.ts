@@ -17,6 +17,7 @@ import {
   qualityProblems,
   REDIS_ALERT_KINDS,
   runFailedProblems,
+  stageFailedProblems,
   staleProblems,
   stuckRunProblems,
 } from './problems.js';
@@ -91,6 +92,7 @@ export async function evaluateAlerts(deps: AlertDeps & { now?: Date }): Promise<
     // previous holder already notified.
     const problems = [
       ...(await runFailedProblems(tx, config)),
+      ...(await stageFailedProblems(tx)),
       ...(await qualityProblems(tx, config)),
       ...(await stuckRunProblems(tx, config, now)),
       ...(await staleProblems(tx, config, now)),

@@ -8,7 +8,15 @@ import { REBUILD_TRIGGER } from '../stages/rebuild-from-raw.js';
 import { rows } from '../store/sql-rows.js';
 
 /** Every kind of alert (docs/alerts.md); the first segment of each alert key. */
-export const ALERT_KINDS = ['run-failed', 'quality-fail', 'stuck-run', 'stale', 'breaker-open', 'blocked'] as const;
+export const ALERT_KINDS = [
+  'run-failed',
+  'stage-failed',
+  'quality-fail',
+  'stuck-run',
+  'stale',
+  'breaker-open',
+  'blocked',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** Kinds read from Redis: without it (or when it does not answer) they are neither raised nor resolved. */
@@ -113,6 +121,46 @@ export async function runFailedProblems(db: Db, config: AlertConfig): Promise<Pr
 }
 
 /**
+ * `stage-failed:<stage>`: open while the latest finished run of a standalone stage over its
+ * default scope (`matchflow stage run`, its schedule) ended `failed` (warning: the data it adds
+ * is late, nothing published is wrong); a later run that does not fail clears it. Runs over
+ * another scope (`--scope`) are one-offs and raise nothing.
+ */
+export async function stageFailedProblems(db: Db): Promise<Problem[]> {
+  const latest = await rows<{
+    runId: string;
+    stage: string;
+    status: string;
+    error: string | null;
+    trigger: string;
+    finishedAt: number;
+  }>(
+    db,
+    sql`SELECT DISTINCT ON (scope->>'stage')
+          run_id AS "runId", scope->>'stage' AS stage, status, error, trigger,
+          extract(epoch FROM finished_at)::float8 * 1000 AS "finishedAt"
+        FROM ops.pipeline_runs
+        WHERE scope->>'stage' IS NOT NULL AND scope->>'scope' = 'all'
+          AND status <> 'running' AND finished_at IS NOT NULL
+        ORDER BY scope->>'stage', finished_at DESC, run_id DESC`,
+  );
+  return latest
+    .filter((run) => run.status === 'failed')
+    .map((run) => ({
+      key: `stage-failed:${run.stage}`,
+      kind: 'stage-failed' as const,
+      severity: 'warning' as const,
+      summary: `Stage failed: ${run.stage}`,
+      details: {
+        runId: run.runId,
+        trigger: run.trigger,
+        finishedAt: new Date(Number(run.finishedAt)).toISOString(),
+        error: truncate(run.error),
+      },
+    }));
+}
+
+/**
  * `quality-fail:<competition>.<season>`: open while the scope's latest quality evaluation (the
  * newest run with quality results) has a check at status `fail`; a later build without one clears it.
  */
@@ -168,9 +216,17 @@ export async function qualityProblems(db: Db, config: AlertConfig): Promise<Prob
  */
 export async function stuckRunProblems(db: Db, config: AlertConfig, now: Date): Promise<Problem[]> {
   const cutoff = new Date(now.getTime() - config.alerts.stuckRunMs).toISOString();
-  const stuck = await rows<{ runId: string; competition: string; season: string; trigger: string; startedAt: number }>(
+  const stuck = await rows<{
+    runId: string;
+    competition: string | null;
+    season: string | null;
+    stage: string | null;
+    trigger: string;
+    startedAt: number;
+  }>(
     db,
-    sql`SELECT run_id AS "runId", scope->>'competitionId' AS competition, scope->>'season' AS season, trigger,
+    sql`SELECT run_id AS "runId", scope->>'competitionId' AS competition, scope->>'season' AS season,
+          scope->>'stage' AS stage, trigger,
           extract(epoch FROM started_at)::float8 * 1000 AS "startedAt"
         FROM ops.pipeline_runs
         WHERE status = 'running' AND started_at < ${cutoff}::timestamptz
@@ -178,15 +234,16 @@ export async function stuckRunProblems(db: Db, config: AlertConfig, now: Date): 
   );
   return stuck.map((run) => {
     const startedAt = Number(run.startedAt);
+    const scope = run.stage ? `stage ${run.stage}` : `${run.competition}.${run.season}`;
     return {
       key: `stuck-run:${run.runId}`,
       kind: 'stuck-run' as const,
       severity: 'warning' as const,
       // Summaries stay the same while a problem lasts (no running clock): a changed one is rewritten.
-      summary: `Run stuck: ${run.competition}.${run.season} still running since ${new Date(startedAt).toISOString()}`,
+      summary: `Run stuck: ${scope} still running since ${new Date(startedAt).toISOString()}`,
       details: {
         runId: run.runId,
-        scope: `${run.competition}.${run.season}`,
+        scope,
         trigger: run.trigger,
         startedAt: new Date(startedAt).toISOString(),
         limit: formatDuration(config.alerts.stuckRunMs),

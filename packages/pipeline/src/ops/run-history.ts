@@ -268,13 +268,21 @@ export async function qualityResults(db: Db, runId: string): Promise<QualityResu
   }));
 }
 
-/** The newest run (by start time) that recorded any quality result; undefined when none has. */
+/** The newest competition run (by start time) that recorded any quality result; undefined when none has. */
 export async function latestQualityRun(db: Db): Promise<RunListing | undefined> {
   const [row] = await db
     .select()
     .from(ops.pipelineRuns)
     .where(
-      inArray(ops.pipelineRuns.runId, db.selectDistinct({ runId: ops.qualityResults.runId }).from(ops.qualityResults)),
+      and(
+        inArray(
+          ops.pipelineRuns.runId,
+          db.selectDistinct({ runId: ops.qualityResults.runId }).from(ops.qualityResults),
+        ),
+        // The checks that gate publishing: a standalone stage's own checks (players' coverage)
+        // are shown with `--run`.
+        sql`${ops.pipelineRuns.scope}->>'competitionId' IS NOT NULL`,
+      ),
     )
     .orderBy(desc(ops.pipelineRuns.startedAt), desc(ops.pipelineRuns.runId))
     .limit(1);
