@@ -1,4 +1,5 @@
 import { ops } from '@matchflow/db';
+import { defaultStageRegistry } from '@matchflow/pipeline';
 import { QUEUES } from '@matchflow/queues';
 import { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
@@ -101,8 +102,9 @@ describe.skipIf(!serverUrl)('chaos: concurrent triggers of one scope', () => {
         timeout: 30_000,
         interval: 100,
       });
-      // Both replicas upserted the same schedulers: one per schedule (the cup's, maintenance).
-      expect(await schedule.getJobSchedulersCount()).toBe(2);
+      // Both replicas upserted the same schedulers: one per schedule (the cup's, maintenance, and
+      // each registered standalone stage's).
+      expect(await schedule.getJobSchedulersCount()).toBe(2 + defaultStageRegistry().standalone().length);
     } finally {
       await schedule.close();
     }
