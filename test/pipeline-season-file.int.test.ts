@@ -145,6 +145,11 @@ describe.each(testBackends(process.env))('ingestSeasonFile on %s', (backend) => 
     ]);
     // 15:00 in London in August is 14:00 UTC.
     expect(matches[0]?.startTime.toISOString()).toBe('2023-08-12T14:00:00.000Z');
+    // Lineage: every row written names the season file's payload.
+    expect(new Set(matches.map((match) => match.rawSha256))).toEqual(new Set([payload?.sha256]));
+    const sides = await database.db.select({ rawSha256: core.participants.rawSha256 }).from(core.participants);
+    const seasons = await database.db.select({ rawSha256: core.seasons.rawSha256 }).from(core.seasons);
+    expect(new Set([...sides, ...seasons].map((row) => row.rawSha256))).toEqual(new Set([payload?.sha256]));
     const [dirty] = await database.db.select().from(ratings.dirtyMarkers);
     expect(dirty).toMatchObject({
       poolId: 'football',

@@ -414,6 +414,8 @@ describe.each(testBackends(process.env))('publishing on %s', (backend) => {
       runId,
       createdAt: new Date(manifest.created_at),
       watermarks: manifest.watermarks,
+      // Lineage is read from the database beside the files, not from the rows.
+      tableLineage: new Map(manifest.tables.flatMap((table) => (table.lineage ? [[table.name, table.lineage]] : []))),
       quality: manifest.quality,
     });
     expect(fromMemory.content_hash).toBe(published.contentHash);

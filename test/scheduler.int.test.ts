@@ -95,6 +95,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
         'competition.alpha',
         'competition.beta',
         'maintenance',
+        'stage.odds',
         'stage.players',
       ]);
       expect(byId['competition.alpha']).toMatchObject({ pattern: '0 * * * *', tz: 'Europe/London' });
@@ -105,6 +106,8 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect(byId.maintenance?.template?.data).toEqual({ schedule: 'maintenance' });
       // The player enrichment stage's nightly schedule, from the stage registry.
       expect(byId['stage.players']).toMatchObject({ pattern: '0 2 * * *', tz: 'UTC' });
+      // The odds stage polls hourly (each match on its own cadence inside the work).
+      expect(byId['stage.odds']).toMatchObject({ pattern: '10 * * * *', tz: 'UTC' });
       // Every schedule was created by one replica or both; none was updated or removed.
       expect(new Set(first.flatMap((result) => result.created))).toEqual(new Set(Object.keys(byId)));
       expect(first.flatMap((result) => [...result.updated, ...result.removed, ...result.failed])).toEqual([]);
@@ -120,6 +123,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
           'competition.alpha',
           'competition.beta',
           'maintenance',
+          'stage.odds',
           'stage.players',
         ]);
         expect([...result.created, ...result.updated, ...result.removed]).toEqual([]);
@@ -139,6 +143,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect(left.map((scheduler) => scheduler.key).sort()).toEqual([
         'competition.alpha',
         'maintenance',
+        'stage.odds',
         'stage.players',
       ]);
       expect(left.find((scheduler) => scheduler.key === 'competition.alpha')).toMatchObject({
@@ -146,7 +151,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       });
       // beta's pending tick went with its scheduler.
       const pending = (await two.queues.schedule.getDelayed()).map((job) => job.id ?? '');
-      expect(pending).toHaveLength(3);
+      expect(pending).toHaveLength(4);
       expect(pending.some((id) => id.includes('competition.beta'))).toBe(false);
     } finally {
       await Promise.all(replicas.map((producer) => producer.close()));
@@ -166,10 +171,16 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual([
         'competition.alpha',
         'maintenance',
+        'stage.odds',
         'stage.players',
       ]);
       expect(lines.filter((line) => line.msg === 'scheduler started')).toHaveLength(2);
-      expect((await b.sync())?.unchanged.sort()).toEqual(['competition.alpha', 'maintenance', 'stage.players']);
+      expect((await b.sync())?.unchanged.sort()).toEqual([
+        'competition.alpha',
+        'maintenance',
+        'stage.odds',
+        'stage.players',
+      ]);
     } finally {
       await a.stop();
       await b.stop();

@@ -67,6 +67,7 @@ function tables(): Map<string, Row[]> {
       ],
     ],
     ['rating_calibration', []],
+    ['match_odds', []],
   ]);
 }
 

@@ -62,6 +62,16 @@ const VETTED: readonly Vetted[] = [
     why: 'built once at load from the literal INCIDENT_COLUMNS list declared just above; the rows travel as a bound jsonb parameter',
   },
   {
+    file: 'packages/pipeline/src/build/match-odds.ts',
+    line: "const INSERT_COLUMNS = sql.raw(COLUMNS.join(', '));",
+    why: 'built once at load from the literal COLUMNS list declared just above; the rows are computed in SQL from bound targets',
+  },
+  {
+    file: 'packages/pipeline/src/build/match-odds.ts',
+    line: 'const UPSERT = sql.raw(',
+    why: 'built once at load from the literal COLUMNS list declared above (the conflict clause of curated.match_odds)',
+  },
+  {
     file: 'packages/db/src/client.ts',
     line: 'target.unsafe(query, parameters, {',
     why: "the prepared-statements wrapper passes drizzle's own query text and its bound parameters through unchanged",

@@ -60,6 +60,8 @@ interface Context {
   values: Values;
   /** The command's positional argument (`runs show <id>`), when it takes one. */
   arg: string | undefined;
+  /** Every positional argument given to the command, in order (`lineage <table> <key>`). */
+  args: string[];
   /** Load and validate the configuration (exit 2 when invalid). */
   config: () => Promise<ConfigWithFile>;
   io: Io;
@@ -75,8 +77,8 @@ interface Command {
   /** Flags, arguments and exit codes, for `matchflow <command> --help`. */
   details: string;
   options: readonly OptionName[];
-  /** The positional argument it takes, if any (`<id>`). */
-  arg?: { name: string; required: boolean };
+  /** The positional argument it takes, if any (`<id>`); `more` names further ones, required alike. */
+  arg?: { name: string; required: boolean; more?: readonly string[] };
   run: (context: Context) => Promise<number> | number;
 }
 
@@ -233,6 +235,27 @@ const COMMANDS: readonly Command[] = [
       (await import('./commands/runs.js')).runsShow(
         await config(),
         { runId: arg as string, json: values.json ?? false },
+        io,
+      ),
+  },
+  {
+    name: 'lineage',
+    synopsis: 'lineage <table> <key> [--json]',
+    summary:
+      'where a published row comes from: the curated row, the core rows it is computed from and\nthe raw payload of each (endpoint, key, fetched_at, sha256); exit 1 when no row has the key',
+    details: [
+      '  <table>            standings, matches, player_appearances, tennis_records, players, ratings or seasons',
+      "  <key>              the table's key values in order, comma-separated (docs/cli.md):",
+      '                     standings SEASON,POSITION (or SEASON,TEAM), matches MATCH,',
+      '                     player_appearances SEASON,PLAYER,TEAM, players PLAYER, ratings POOL,PARTICIPANT',
+      JSON_FLAG,
+    ].join('\n'),
+    options: ['json'],
+    arg: { name: 'table', required: true, more: ['key'] },
+    run: async ({ config, values, args, io }) =>
+      (await import('./commands/lineage.js')).lineage(
+        await config(),
+        { table: args[0] as string, key: args[1] as string, json: values.json ?? false },
         io,
       ),
   },
@@ -578,11 +601,13 @@ async function main(argv: string[]): Promise<number> {
     const names = foreign.map((name) => `'${flagName(name as OptionName)}'`).join(', ');
     return usageError(`${command.name} does not take ${names}`, commandHelp(command));
   }
-  const maxArgs = command.arg ? 1 : 0;
+  const maxArgs = command.arg ? 1 + (command.arg.more?.length ?? 0) : 0;
   if (rest.length > maxArgs)
     return usageError(`unexpected argument '${rest[maxArgs] ?? ''}' for ${command.name}`, commandHelp(command));
-  if (command.arg?.required && rest.length === 0)
-    return usageError(`${command.name} needs <${command.arg.name}>`, commandHelp(command));
+  if (command.arg?.required && rest.length < maxArgs) {
+    const names = [command.arg.name, ...(command.arg.more ?? [])].map((name) => `<${name}>`).join(' ');
+    return usageError(`${command.name} needs ${names}`, commandHelp(command));
+  }
 
   const config = async (): Promise<ConfigWithFile> => {
     const { ConfigError, EXIT_INVALID_CONFIG, loadConfigOrExit } = await import('@matchflow/config');
@@ -607,7 +632,7 @@ async function main(argv: string[]): Promise<number> {
     return loaded;
   };
   try {
-    return await command.run({ values, arg: rest[0], config, io });
+    return await command.run({ values, arg: rest[0], args: rest, config, io });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     // Bad input (a missing flag, a bad file): the message says what; the help is one command away.

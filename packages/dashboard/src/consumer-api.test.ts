@@ -157,6 +157,7 @@ function tables(finishedM5: boolean): Map<string, Row[]> {
       'rating_calibration',
       [{ pool_id: 'football', matches: 4, brier: 0.21, log_loss: 0.6, as_of: '2025-08-24T23:30:00.000Z' }],
     ],
+    ['match_odds', []],
   ]);
 }
 

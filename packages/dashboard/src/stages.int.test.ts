@@ -183,7 +183,7 @@ describe.each(testBackends(process.env))('the dashboard and the stage registry o
     expect(board.status).toBe(200);
     const { queues } = (await board.json()) as { queues: Array<{ name: string }> };
     expect(queues.map((queue) => queue.name).sort()).toEqual(
-      ['build', 'discover', 'ingest', 'maintenance', 'players', 'probe-count', 'ratings', 'schedule'].sort(),
+      ['build', 'discover', 'ingest', 'maintenance', 'odds', 'players', 'probe-count', 'ratings', 'schedule'].sort(),
     );
 
     const page = await (await fetch(`${dashboard.url}/`)).text();

@@ -187,6 +187,56 @@ describe.each(testBackends(process.env))('zones round-trip on %s', (backend) => 
     ).rejects.toThrow();
   });
 
+  it('core: rows record the raw payload they came from (lowercase hex sha256, or null)', async () => {
+    const source = sha256('event 21');
+    const match = {
+      id: 'sofascore.match.21',
+      competitionId: 'demo-league',
+      seasonId: 'demo-league.2024',
+      startTime: kickoff,
+      status: 'finished',
+      homeId: 'sofascore.team.1',
+      awayId: 'sofascore.team.2',
+      rawSha256: source,
+    };
+    await db.insert(core.matches).values(match);
+    await db
+      .insert(core.participants)
+      .values({ id: 'sofascore.player.21', kind: 'player', name: 'P', rawSha256: source });
+    await db.insert(core.appearances).values({
+      matchId: match.id,
+      playerId: 'sofascore.player.21',
+      teamId: 'sofascore.team.1',
+      side: 'home',
+      starter: true,
+      rawSha256: source,
+    });
+    await db.insert(core.incidents).values({ matchId: match.id, seq: 1, kind: 'goal', rawSha256: source });
+    const [stored] = await db.select().from(core.matches).where(eq(core.matches.id, match.id));
+    expect(stored?.rawSha256).toBe(source);
+    const [season] = await db.select().from(core.seasons).where(eq(core.seasons.id, 'demo-league.2024'));
+    expect(season?.rawSha256).toBeNull();
+
+    // Every table with the column checks it: upper case, short or non-hex values are refused.
+    for (const bad of [source.toUpperCase(), source.slice(1), `${source.slice(1)}g`]) {
+      await expect(
+        db.update(core.matches).set({ rawSha256: bad }).where(eq(core.matches.id, match.id)),
+      ).rejects.toThrow();
+      await expect(
+        db.update(core.seasons).set({ rawSha256: bad }).where(eq(core.seasons.id, 'demo-league.2024')),
+      ).rejects.toThrow();
+      await expect(
+        db.update(core.participants).set({ rawSha256: bad }).where(eq(core.participants.id, 'sofascore.player.21')),
+      ).rejects.toThrow();
+      await expect(
+        db.update(core.appearances).set({ rawSha256: bad }).where(eq(core.appearances.matchId, match.id)),
+      ).rejects.toThrow();
+      await expect(
+        db.update(core.incidents).set({ rawSha256: bad }).where(eq(core.incidents.matchId, match.id)),
+      ).rejects.toThrow();
+    }
+  });
+
   it('ops: records a run with its stages and a checkpoint', async () => {
     await db.insert(ops.pipelineRuns).values({
       runId: 'run-1',

@@ -7,6 +7,14 @@ export {
 } from './alerts/evaluate-alerts.js';
 export { ALERT_KINDS, type AlertConfig, type AlertKind, type Problem } from './alerts/problems.js';
 export {
+  type MatchOddsWritten,
+  rebuildCuratedOdds,
+  refreshCuratedOdds,
+  refreshFinishedOdds,
+  refreshPoolOdds,
+  refreshSeasonOdds,
+} from './build/match-odds.js';
+export {
   type PlayersWritten,
   rebuildCuratedPlayers,
   refreshCuratedPlayers,
@@ -59,6 +67,19 @@ export {
   startConfiguredHealthServer,
   startHealthServer,
 } from './ops/health-server.js';
+export {
+  LINEAGE_KEY_SEPARATOR,
+  LINEAGE_TABLES,
+  type Lineage,
+  type LineageCoreRow,
+  type LineagePayload,
+  type LineageRequest,
+  LineageRequestError,
+  type LineageTable,
+  lineageKeyColumns,
+  lineageOf,
+  parseLineageRequest,
+} from './ops/lineage.js';
 export {
   isQueueName,
   QUEUE_COUNT_STATES,
@@ -122,8 +143,10 @@ export {
   versionId,
   writeSnapshotDirectory,
 } from './publish/snapshot-files.js';
+export { readTableLineage } from './publish/table-lineage.js';
 export {
   CompetitionRow,
+  MatchOddsRow,
   MatchRow,
   PlayerAppearanceRow,
   PlayerRow,
@@ -136,6 +159,7 @@ export {
   SNAPSHOT_FORMAT,
   SnapshotManifest,
   StandingRow,
+  TableLineage,
   TennisRecordRow,
 } from './publish/tables.js';
 export {
@@ -190,6 +214,18 @@ export {
   upsertSeasonBatch,
 } from './stages/ingest-season-file.js';
 export { type MatchPayloadBodies, normaliseMatch } from './stages/normalise-match.js';
+export {
+  ODDS_EARLY_INTERVAL_MS,
+  ODDS_HORIZON_MS,
+  ODDS_LATE_INTERVAL_MS,
+  ODDS_LATE_PHASE_MS,
+  ODDS_MARKET,
+  ODDS_POLL_SLACK_MS,
+  type OddsCandidate,
+  oddsSources,
+  oddsStage,
+  pollOdds,
+} from './stages/poll-odds.js';
 export { type RateHooks, type RateResult, ratePool } from './stages/rate-pool.js';
 export {
   RAW_REBUILD_KINDS,
@@ -221,7 +257,13 @@ export {
 } from './stages/stage-runner.js';
 export type { StageBudget, StageEvent, StageWork, StageWorkContext, StageWorkResult } from './stages/stage-work.js';
 export { coreIds } from './store/core-ids.js';
-export { type MatchRecords, markRatingsDirty, type UpsertOutcome, upsertMatchRecords } from './store/core-records.js';
+export {
+  type MatchRecords,
+  markRatingsDirty,
+  type RecordsLineage,
+  type UpsertOutcome,
+  upsertMatchRecords,
+} from './store/core-records.js';
 export {
   type PayloadToStore,
   type StoredPayload,

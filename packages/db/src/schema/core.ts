@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -25,6 +27,15 @@ const timestamps = {
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 };
 
+/**
+ * Lineage: SHA-256 of the raw payload (`raw.payloads.sha256`) the row was last written from; null
+ * for rows written before lineage was recorded, or from config (competitions have none).
+ */
+const rawSha256 = () => text('raw_sha256');
+/** `raw_sha256` is lower-case hex when set. */
+const rawSha256Hex = (name: string, column: AnyPgColumn) =>
+  check(name, sql`${column} IS NULL OR ${column} ~ '^[0-9a-f]{64}$'`);
+
 export const competitions = coreZone.table('competitions', {
   /** The competition id from config (`demo-league`). */
   id: text('id').primaryKey(),
@@ -42,9 +53,13 @@ export const seasons = coreZone.table(
       .references(() => competitions.id),
     name: text('name').notNull(),
     year: text('year'),
+    rawSha256: rawSha256(),
     ...timestamps,
   },
-  (table) => [index('seasons_competition').on(table.competitionId)],
+  (table) => [
+    index('seasons_competition').on(table.competitionId),
+    rawSha256Hex('seasons_raw_sha256_hex', table.rawSha256),
+  ],
 );
 
 export const participants = coreZone.table(
@@ -56,10 +71,12 @@ export const participants = coreZone.table(
     name: text('name').notNull(),
     shortName: text('short_name'),
     country: text('country'),
+    rawSha256: rawSha256(),
     ...timestamps,
   },
   (table) => [
     check('participants_kind', sql`${table.kind} IN ('team', 'player')`),
+    rawSha256Hex('participants_raw_sha256_hex', table.rawSha256),
     // The `players` stage walks players in byte-wise id order from its checkpoint (an id).
     index('participants_players_bytewise').on(sql`${table.id} COLLATE "C"`).where(sql`${table.kind} = 'player'`),
   ],
@@ -123,6 +140,7 @@ export const matches = coreZone.table(
     flagged: boolean('flagged').notNull().default(false),
     /** The upstream's own last-change time, for change detection. */
     sourceChangedAt: timestamp('source_changed_at', { withTimezone: true, mode: 'date' }),
+    rawSha256: rawSha256(),
     ...timestamps,
   },
   (table) => [
@@ -131,6 +149,7 @@ export const matches = coreZone.table(
     check('matches_status', sql`${table.status} IN ('notstarted', 'inprogress', 'finished', 'postponed', 'canceled')`),
     check('matches_winner', sql`${table.winner} IS NULL OR ${table.winner} IN ('home', 'away', 'draw')`),
     check('matches_distinct_sides', sql`${table.homeId} <> ${table.awayId}`),
+    rawSha256Hex('matches_raw_sha256_hex', table.rawSha256),
   ],
 );
 
@@ -152,11 +171,13 @@ export const appearances = coreZone.table(
     minutes: integer('minutes'),
     position: text('position'),
     shirtNumber: integer('shirt_number'),
+    rawSha256: rawSha256(),
   },
   (table) => [
     primaryKey({ columns: [table.matchId, table.playerId] }),
     index('appearances_player').on(table.playerId),
     check('appearances_side', sql`${table.side} IN ('home', 'away')`),
+    rawSha256Hex('appearances_raw_sha256_hex', table.rawSha256),
   ],
 );
 
@@ -176,8 +197,12 @@ export const incidents = coreZone.table(
     playerId: text('player_id'),
     /** Kind-specific fields (card colour, assist, own goal, period name). */
     detail: jsonb('detail').notNull().default({}),
+    rawSha256: rawSha256(),
   },
-  (table) => [primaryKey({ columns: [table.matchId, table.seq] })],
+  (table) => [
+    primaryKey({ columns: [table.matchId, table.seq] }),
+    rawSha256Hex('incidents_raw_sha256_hex', table.rawSha256),
+  ],
 );
 
 /**
@@ -232,5 +257,85 @@ export const playerProfiles = coreZone.table(
       sql`${table.preferredFoot} IS NULL OR ${table.preferredFoot} IN ('right', 'left', 'both')`,
     ),
     check('player_profiles_raw_sha256_hex', sql`${table.rawSha256} IS NULL OR ${table.rawSha256} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+/**
+ * The pre-match full-time result (1X2) prices of a match as the `odds` stage saw them
+ * (packages/pipeline/src/stages/poll-odds.ts): a row per price state, written only when a poll
+ * finds prices that differ from the match's latest row. `observed_at` is the poll that first
+ * saw them, `last_seen_at` the last poll that still did; `raw_sha256` is the raw payload
+ * (`raw.payloads`, endpoint `event.odds`) that first showed them. Prices are decimal (stake
+ * included) and as quoted (fractional); the opening prices are the upstream's own opening line
+ * as that payload quoted it, so they are right even when polling began after the market opened.
+ */
+export const oddsSnapshots = coreZone.table(
+  'odds_snapshots',
+  {
+    matchId: text('match_id')
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    /** `1X2`: the full-time result before kick-off (the only market kept). */
+    market: text('market').notNull(),
+    observedAt: timestamp('observed_at', { withTimezone: true, mode: 'date' }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Config name of the source polled. */
+    source: text('source').notNull(),
+    homeDecimal: doublePrecision('home_decimal').notNull(),
+    drawDecimal: doublePrecision('draw_decimal').notNull(),
+    awayDecimal: doublePrecision('away_decimal').notNull(),
+    homeFractional: text('home_fractional').notNull(),
+    drawFractional: text('draw_fractional').notNull(),
+    awayFractional: text('away_fractional').notNull(),
+    openingHomeDecimal: doublePrecision('opening_home_decimal').notNull(),
+    openingDrawDecimal: doublePrecision('opening_draw_decimal').notNull(),
+    openingAwayDecimal: doublePrecision('opening_away_decimal').notNull(),
+    openingHomeFractional: text('opening_home_fractional').notNull(),
+    openingDrawFractional: text('opening_draw_fractional').notNull(),
+    openingAwayFractional: text('opening_away_fractional').notNull(),
+    rawSha256: text('raw_sha256').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.matchId, table.market, table.observedAt] }),
+    check('odds_snapshots_market', sql`${table.market} IN ('1X2')`),
+    check(
+      'odds_snapshots_prices',
+      sql`${table.homeDecimal} > 1 AND ${table.drawDecimal} > 1 AND ${table.awayDecimal} > 1`,
+    ),
+    check('odds_snapshots_raw_sha256_hex', sql`${table.rawSha256} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+/**
+ * The `odds` stage's poll state, one row per match it has polled: what drives its cadence (when
+ * it was last polled) and what the last poll found. `closed`: the last poll was at or after the
+ * kick-off core held then, so the match's latest snapshot is its closing line.
+ */
+export const oddsPolls = coreZone.table(
+  'odds_polls',
+  {
+    matchId: text('match_id')
+      .primaryKey()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    /** Config name of the source polled, and the match's id there. */
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    firstPolledAt: timestamp('first_polled_at', { withTimezone: true, mode: 'date' }).notNull(),
+    lastPolledAt: timestamp('last_polled_at', { withTimezone: true, mode: 'date' }).notNull(),
+    polls: integer('polls').notNull(),
+    /**
+     * `prices` (the 1X2 market was there), `no-market` (404, or no pre-match 1X2 market in the
+     * answer), `quarantined` (the answer broke its contract), `unreadable` (not JSON).
+     */
+    lastOutcome: text('last_outcome').notNull(),
+    /** SHA-256 of the last payload kept in raw; null when the last poll kept none. */
+    lastSha256: text('last_sha256'),
+    closed: boolean('closed').notNull(),
+  },
+  (table) => [
+    check('odds_polls_outcome', sql`${table.lastOutcome} IN ('prices', 'no-market', 'quarantined', 'unreadable')`),
+    check('odds_polls_last_sha256_hex', sql`${table.lastSha256} IS NULL OR ${table.lastSha256} ~ '^[0-9a-f]{64}$'`),
+    // The closing polls still due are found among the matches not closed yet.
+    index('odds_polls_open').on(table.matchId).where(sql`NOT ${table.closed}`),
   ],
 );

@@ -162,3 +162,68 @@ export const players = curatedZone.table('players', {
   /** The profile has all five key fields (false without a profile). */
   profileComplete: boolean('profile_complete').notNull(),
 });
+
+/**
+ * One row per finished football match with pre-match 1X2 odds (`core.odds_snapshots`): the
+ * opening and closing prices, their implied probabilities with the bookmaker's margin removed
+ * (`p_i = (1/o_i) / Σ_j 1/o_j`), the overround, the line movement, and beside them the market's
+ * and the Elo pool's expected home score with each one's squared error against the result.
+ * The result is the market's: the score after 90 minutes (a cup tie level after 90 is a draw,
+ * whatever extra time and penalties then decided). Refreshed by the `odds` stage and by each
+ * season's build; `rebuildCuratedOdds` recomputes it whole, with the same result.
+ */
+export const matchOdds = curatedZone.table(
+  'match_odds',
+  {
+    matchId: text('match_id').primaryKey(),
+    competitionId: text('competition_id').notNull(),
+    seasonId: text('season_id').notNull(),
+    startTime: timestamp('start_time', { withTimezone: true, mode: 'date' }).notNull(),
+    homeId: text('home_id').notNull(),
+    awayId: text('away_id').notNull(),
+    /** Goals after 90 minutes (the score when the match ended in normal time). */
+    homeGoals: integer('home_goals').notNull(),
+    awayGoals: integer('away_goals').notNull(),
+    /** `home`, `draw` or `away`, from the goals above: how the 1X2 market settles. */
+    result: text('result').notNull(),
+    /** Decimal prices (stake included) of the upstream's opening line. */
+    openingHome: doublePrecision('opening_home').notNull(),
+    openingDraw: doublePrecision('opening_draw').notNull(),
+    openingAway: doublePrecision('opening_away').notNull(),
+    /** Decimal prices of the last line seen (the closing line once a poll at kick-off saw it). */
+    closingHome: doublePrecision('closing_home').notNull(),
+    closingDraw: doublePrecision('closing_draw').notNull(),
+    closingAway: doublePrecision('closing_away').notNull(),
+    /** Implied probabilities with the overround removed; each triple sums to 1. */
+    openingProbHome: doublePrecision('opening_prob_home').notNull(),
+    openingProbDraw: doublePrecision('opening_prob_draw').notNull(),
+    openingProbAway: doublePrecision('opening_prob_away').notNull(),
+    closingProbHome: doublePrecision('closing_prob_home').notNull(),
+    closingProbDraw: doublePrecision('closing_prob_draw').notNull(),
+    closingProbAway: doublePrecision('closing_prob_away').notNull(),
+    /** `Σ 1/o_i - 1`: the bookmaker's margin. */
+    openingOverround: doublePrecision('opening_overround').notNull(),
+    closingOverround: doublePrecision('closing_overround').notNull(),
+    /** Line movement: closing minus opening probability per outcome. */
+    moveHome: doublePrecision('move_home').notNull(),
+    moveDraw: doublePrecision('move_draw').notNull(),
+    moveAway: doublePrecision('move_away').notNull(),
+    /** Price changes seen from the opening line to the closing one (at the polls' resolution). */
+    priceChanges: integer('price_changes').notNull(),
+    /** Distinct price states stored (`core.odds_snapshots` rows). */
+    snapshots: integer('snapshots').notNull(),
+    /** A poll at or after kick-off saw the closing prices (else they are the last seen before it). */
+    closingConfirmed: boolean('closing_confirmed').notNull(),
+    /** The market's expected home score at the close: `p_home + p_draw / 2`. */
+    marketExpectedHome: doublePrecision('market_expected_home').notNull(),
+    /** The rating pool of the match's summary, and its pre-match expected home score (null until rated). */
+    poolId: text('pool_id'),
+    eloExpectedHome: doublePrecision('elo_expected_home'),
+    /** Home's score by the result: 1, 0.5 or 0. */
+    actualHome: doublePrecision('actual_home').notNull(),
+    /** Squared errors of the expected home scores against `actual_home` (Brier-style). */
+    marketError: doublePrecision('market_error').notNull(),
+    eloError: doublePrecision('elo_error'),
+  },
+  (table) => [index('match_odds_season').on(table.seasonId, table.startTime)],
+);

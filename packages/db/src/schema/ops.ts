@@ -67,6 +67,9 @@ export const stageRuns = opsZone.table(
   },
   (table) => [
     primaryKey({ columns: [table.runId, table.stage, table.scopeKey] }),
+    // A stage's latest runs (the ops page's Stages section, `stage-failed` alerts) without
+    // scanning every ingest's row.
+    index('stage_runs_stage_started').on(table.stage, table.startedAt),
     check('stage_runs_status', sql`${table.status} IN ('running', 'ok', 'partial', 'failed', 'skipped')`),
   ],
 );

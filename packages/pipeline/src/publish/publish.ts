@@ -17,6 +17,7 @@ import {
   verifySnapshotDirectory,
   versionId,
 } from './snapshot-files.js';
+import { readTableLineage } from './table-lineage.js';
 import type { SnapshotManifest } from './tables.js';
 
 export interface PublishDeps {
@@ -66,6 +67,7 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
     await removeLeftovers(tx, config.publishDir, deps.logger);
     // Read before staging, so nothing can fail between writing the files and keeping or removing them.
     const watermarks = await readWatermarks(tx);
+    const tableLineage = await readTableLineage(tx, input.runId);
     const staged = await stageSnapshot(config.publishDir, cursorPages(tx));
     const [current] = await tx.select().from(ops.snapshots).where(eq(ops.snapshots.latest, true));
     if (current?.contentHash === staged.contentHash) {
@@ -80,6 +82,7 @@ export async function publishSnapshot(deps: PublishDeps, input: { runId: string 
       runId: input.runId,
       createdAt,
       watermarks,
+      tableLineage,
       quality: qualitySummary(results),
     });
     failpoint('publish.files-written');

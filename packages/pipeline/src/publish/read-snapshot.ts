@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { LATEST_FILE, MANIFEST_FILE } from './snapshot-files.js';
 import {
   type CompetitionRow,
+  type MatchOddsRow,
   type MatchRow,
   type PlayerAppearanceRow,
   type PlayerRow,
@@ -53,6 +54,7 @@ export interface SnapshotRows {
   players: z.output<typeof PlayerRow>;
   ratings: z.output<typeof RatingRow>;
   rating_calibration: z.output<typeof RatingCalibrationRow>;
+  match_odds: z.output<typeof MatchOddsRow>;
 }
 
 /** A row of a published table, as its schema in tables.ts describes it. */

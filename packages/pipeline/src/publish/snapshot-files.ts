@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, type FileHandle, mkdir, mkdtemp, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PUBLISHED_TABLES, type PublishedTable, SNAPSHOT_FORMAT, SnapshotManifest } from './tables.js';
+import {
+  PUBLISHED_TABLES,
+  type PublishedTable,
+  SNAPSHOT_FORMAT,
+  SnapshotManifest,
+  type TableLineage,
+} from './tables.js';
 
 /*
  * The files of a snapshot (docs/consumption.md):
@@ -224,6 +230,8 @@ export interface SnapshotMetadata {
   createdAt: Date;
   watermarks: SnapshotManifest['watermarks'];
   quality: SnapshotManifest['quality'];
+  /** Per table name: its lineage (`readTableLineage`); tables not listed have none. */
+  tableLineage?: ReadonlyMap<string, TableLineage>;
 }
 
 /**
@@ -244,7 +252,10 @@ export async function commitSnapshot(
       created_at: metadata.createdAt.toISOString(),
       content_hash: staged.contentHash,
       watermarks: metadata.watermarks,
-      tables: staged.tables,
+      tables: staged.tables.map((table) => {
+        const lineage = metadata.tableLineage?.get(table.name);
+        return lineage ? { ...table, lineage } : table;
+      }),
       quality: metadata.quality,
     });
     await writeSynced(path.join(staged.dir, CHECKSUMS_FILE), staged.checksums);

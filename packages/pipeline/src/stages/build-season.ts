@@ -2,6 +2,7 @@ import type { CompetitionSettings, Config } from '@matchflow/config';
 import { core, curated, type Db } from '@matchflow/db';
 import type { BuildJob } from '@matchflow/queues';
 import { eq } from 'drizzle-orm';
+import { refreshPoolOdds, refreshSeasonOdds } from '../build/match-odds.js';
 import { refreshPoolRatings, writeMatchSummary } from '../build/match-summary.js';
 import { refreshSeasonPlayers } from '../build/players.js';
 import { writeCalibration, writeLeaderboard } from '../build/pool-tables.js';
@@ -25,6 +26,11 @@ export interface BuildResult {
   tennisRecords: number;
   /** `curated.players` rows of the season's players that changed (totals, team). */
   players: number;
+  /**
+   * `curated.match_odds` rows that changed: the season's matches (results, pre-match ratings), and
+   * the pool's other rows whose pre-match expected score a rewind had changed.
+   */
+  odds: number;
   /** Matches behind the pool's calibration figures (0 when the competition has no rated matches). */
   calibrated: number;
   /** The run's quality score and failed checks (when the build belongs to a run). */
@@ -49,8 +55,8 @@ class QualityGateFailed extends Error {
 /**
  * `build(season)`: rebuild the curated tables of one competition-season from core and ratings:
  * the season's league table, match summaries, player appearances (and its players' rows of
- * `curated.players`) or tennis records, and the leaderboard and calibration of the competition's
- * rating pool. Replaces the rows in one
+ * `curated.players`) or tennis records, its matches' rows of `curated.match_odds`, and the
+ * leaderboard and calibration of the competition's rating pool. Replaces the rows in one
  * transaction, so readers never see half a table, and (for a run) checks them in it: when a
  * FAIL-level check fails, the transaction rolls back and only the check results are kept.
  */
@@ -80,6 +86,9 @@ export async function buildSeason(
       const tennisRecords = tennis ? await writeTennisRecords(tx, job.competitionId, seasonId) : 0;
       // Their totals move with the season's matches; the profiles come from the `players` stage.
       const players = tennis ? undefined : await refreshSeasonPlayers(tx, seasonId);
+      // After the summaries: the Elo column reads the pool and ratings they name.
+      const seasonOdds = await refreshSeasonOdds(tx, seasonId);
+      const poolOdds = pool ? await refreshPoolOdds(tx, pool) : undefined;
       const matches = await tx.select().from(core.matches).where(eq(core.matches.seasonId, seasonId));
       await tx.delete(curated.standings).where(eq(curated.standings.seasonId, seasonId));
       let standings = 0;
@@ -100,6 +109,7 @@ export async function buildSeason(
         appearances,
         tennisRecords,
         players: players ? players.written + players.removed : 0,
+        odds: seasonOdds.written + seasonOdds.removed + (poolOdds ? poolOdds.written + poolOdds.removed : 0),
       };
       if (!settings || !job.runId) return { ...counts, blocked: false };
       // Checked in the same transaction: the results describe exactly the tables written.

@@ -1,4 +1,5 @@
 import { playersStage } from './enrich-players.js';
+import { oddsStage } from './poll-odds.js';
 import { StageRegistry } from './registry.js';
 import { buildStage, discoverStage, ingestStage, ratingsStage } from './run-flow-stages.js';
 
@@ -7,5 +8,5 @@ import { buildStage, discoverStage, ingestStage, ratingsStage } from './run-flow
  * exporting a definition, and one line here (docs/adding-a-stage.md).
  */
 export function defaultStageRegistry(): StageRegistry {
-  return new StageRegistry([discoverStage, ingestStage, ratingsStage, buildStage, playersStage]);
+  return new StageRegistry([discoverStage, ingestStage, ratingsStage, buildStage, playersStage, oddsStage]);
 }

@@ -18,7 +18,7 @@ import { recordQualityResults } from '../quality/checks.js';
 import { measurePlayerProfileCoverage } from '../quality/player-profile-coverage.js';
 import { type PayloadToStore, sha256Hex, storePayloads } from '../store/raw-payloads.js';
 import { rows } from '../store/sql-rows.js';
-import type { Fetcher } from './ingest-match.js';
+import { fetchBatchSettled } from './fetch-batch.js';
 import type { StandaloneStage } from './registry.js';
 import type { StageWork, StageWorkContext, StageWorkResult } from './stage-work.js';
 
@@ -209,21 +209,12 @@ function batchEvent(batch: number, size: number, fields: Record<string, unknown>
 
 /** Ask about every player of the batch at once; an answer is classified, never thrown. */
 async function fetchBatch(context: StageWorkContext, batch: readonly PlayerCandidate[]): Promise<Outcome[]> {
-  const fetchers = new Map<string, Fetcher>();
-  for (const source of new Set(batch.map((candidate) => candidate.source))) {
-    const fetcher = context.fetcher(source);
-    // A configuration fault, not the upstream's: fail before asking anyone.
-    if (!fetcher) throw new Error(`players: no upstream client for source '${source}'`);
-    fetchers.set(source, fetcher);
-  }
-  const settled = await Promise.allSettled(
-    batch.map((candidate) =>
-      (fetchers.get(candidate.source) as Fetcher).fetch(
-        SOFASCORE_ENDPOINTS.player,
-        SOFASCORE_PATHS.player(candidate.sourceId),
-        { priority: 'backfill' },
-      ),
-    ),
+  const settled = await fetchBatchSettled(
+    context,
+    'players',
+    batch,
+    SOFASCORE_ENDPOINTS.player,
+    SOFASCORE_PATHS.player,
   );
   return batch.map((candidate, index) => classify(candidate, settled[index] as PromiseSettledResult<FetchedPayload>));
 }

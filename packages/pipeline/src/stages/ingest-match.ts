@@ -13,6 +13,7 @@ import {
 import type { Logger } from '@matchflow/telemetry';
 import { type PayloadToStore, storePayloads } from '../store/raw-payloads.js';
 import {
+  lineageOfPayloads,
   type MappedEvent,
   type MappedMatch,
   mapEventPayload,
@@ -68,9 +69,16 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
   // Kept together in one statement once the fetching is over (or stops): a round trip to the
   // database costs more than the work in it.
   const pending: PayloadToStore[] = [];
+  // Lineage: each endpoint's payload sha, new or already stored (an unchanged payload still names
+  // the rows it maps to).
+  const sha256: Record<string, string> = {};
   const keepPending = async () => {
-    const stored = await storePayloads(deps.db, pending.splice(0));
+    const kept = pending.splice(0);
+    const stored = await storePayloads(deps.db, kept);
     newPayloads += stored.filter((payload) => payload.isNew).length;
+    stored.forEach((payload, index) => {
+      sha256[(kept[index] as PayloadToStore).endpoint] = payload.sha256;
+    });
     return stored;
   };
 
@@ -156,7 +164,16 @@ export async function ingestMatch(deps: IngestDeps, job: IngestJob): Promise<Ing
   }
   await keepPending();
 
-  const outcome = await writeMatch(deps.db, { source: job.source, competition, mapped });
+  const outcome = await writeMatch(deps.db, {
+    source: job.source,
+    competition,
+    mapped,
+    lineage: lineageOfPayloads({
+      event: sha256[SOFASCORE_ENDPOINTS.event] as string,
+      ...(mapped.lineup ? { lineups: sha256[SOFASCORE_ENDPOINTS.lineups] as string } : {}),
+      ...(mapped.incidents ? { incidents: sha256[SOFASCORE_ENDPOINTS.incidents] as string } : {}),
+    }),
+  });
 
   deps.logger.debug(
     { match: job.match, requests, newPayloads, resultChanged: outcome.resultChanged },

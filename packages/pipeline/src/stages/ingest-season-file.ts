@@ -119,9 +119,12 @@ export async function ingestSeasonFile(deps: SeasonFileDeps, job: SeasonFileJob)
 
   const outcome = await deps.db.transaction(async (txn) => {
     const tx = txn as unknown as Db;
-    const { isNew } = await storePayload(tx, stored);
+    const { isNew, sha256 } = await storePayload(tx, stored);
     if (!isNew && job.mode !== 'full') return { isNew, written: undefined };
-    return { isNew, written: await upsertSeasonBatch(tx, { source: job.source, competition, batch }) };
+    return {
+      isNew,
+      written: await upsertSeasonBatch(tx, { source: job.source, competition, batch, rawSha256: sha256 }),
+    };
   });
 
   const result: SeasonFileResult = {
@@ -140,13 +143,20 @@ export async function ingestSeasonFile(deps: SeasonFileDeps, job: SeasonFileJob)
  * Write a season's canonical batch into core, in the caller's transaction: every match through
  * `upsertMatchRecords` (with its two sides), then one dirty marker for the competition's rating
  * pool at the earliest match whose result appeared, changed or went away. Idempotent like
- * `upsertMatchRecords`: the same batch again changes no row and marks nothing.
+ * `upsertMatchRecords`: the same batch again changes no row and marks nothing. `rawSha256`: the
+ * season file's payload, recorded as the lineage of every row written.
  */
 export async function upsertSeasonBatch(
   tx: Db,
-  input: { source: string; competition: Pick<CompetitionSettings, 'id' | 'ratingPool'>; batch: CanonicalBatch },
+  input: {
+    source: string;
+    competition: Pick<CompetitionSettings, 'id' | 'ratingPool'>;
+    batch: CanonicalBatch;
+    rawSha256?: string;
+  },
 ): Promise<SeasonBatchOutcome> {
   const { source, competition, batch } = input;
+  const lineage = input.rawSha256 === undefined ? {} : { lineage: { match: input.rawSha256 } };
   const season = batch.seasons[0];
   if (!season) throw new Error(`season file of ${competition.id} mapped to no season`);
   const participants = new Map<string, CanonicalParticipant>(
@@ -167,6 +177,7 @@ export async function upsertSeasonBatch(
       season,
       sides: [side(match.homeSourceId), side(match.awaySourceId)],
       match,
+      ...lineage,
     });
     if (written.created) created += 1;
     if (!written.resultChanged) continue;

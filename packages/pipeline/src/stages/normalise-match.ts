@@ -16,6 +16,7 @@ import { failpoint } from '@matchflow/telemetry';
 import {
   type MatchRecords,
   markRatingsDirty,
+  type RecordsLineage,
   type UpsertOutcome,
   upsertMatchRow,
   upsertReferenceRecords,
@@ -86,10 +87,16 @@ export interface MappedMatch {
 /**
  * Write one match's mapped records into core in one transaction and, when a final result
  * appeared, changed or went away, mark the competition's rating pool dirty from that match.
+ * `lineage` names the payloads the records were mapped from (their rows' `raw_sha256`).
  */
 export async function writeMatch(
   db: Db,
-  input: { source: string; competition: Pick<CompetitionSettings, 'id' | 'ratingPool'>; mapped: MappedMatch },
+  input: {
+    source: string;
+    competition: Pick<CompetitionSettings, 'id' | 'ratingPool'>;
+    mapped: MappedMatch;
+    lineage?: RecordsLineage;
+  },
 ): Promise<UpsertOutcome> {
   const { event, lineup, incidents } = input.mapped;
   const { competition } = input;
@@ -107,6 +114,7 @@ export async function writeMatch(
       ? { lineup: { players: lineup.participants, appearances: lineup.appearances } }
       : {}),
     ...(event.hasDetails && incidents ? { incidents } : {}),
+    ...(input.lineage ? { lineage: input.lineage } : {}),
   };
   // Shared rows outside the match's transaction: holding their locks to commit serialised every
   // concurrent ingest of a competition (see upsertReferenceRecords).
@@ -128,6 +136,8 @@ export interface MatchPayloadBodies {
   event: unknown;
   lineups?: unknown;
   incidents?: unknown;
+  /** SHA-256 of the payloads above (`raw.payloads.sha256`), recorded as the rows' lineage. */
+  sha256?: { event: string; lineups?: string; incidents?: string };
 }
 
 /**
@@ -146,5 +156,20 @@ export async function normaliseMatch(
   if (event.hasDetails && payloads.lineups !== undefined) mapped.lineup = mapLineupsPayload(payloads.lineups, event);
   if (event.hasDetails && payloads.incidents !== undefined)
     mapped.incidents = mapIncidentsPayload(payloads.incidents, event);
-  return writeMatch(db, { source: input.source, competition: input.competition, mapped });
+  const lineage = payloads.sha256 ? lineageOfPayloads(payloads.sha256) : undefined;
+  return writeMatch(db, {
+    source: input.source,
+    competition: input.competition,
+    mapped,
+    ...(lineage ? { lineage } : {}),
+  });
+}
+
+/** The lineage of a match's records from the SHA-256 of its payloads, per Sofascore endpoint. */
+export function lineageOfPayloads(sha256: { event: string; lineups?: string; incidents?: string }): RecordsLineage {
+  return {
+    match: sha256.event,
+    ...(sha256.lineups === undefined ? {} : { lineup: sha256.lineups }),
+    ...(sha256.incidents === undefined ? {} : { incidents: sha256.incidents }),
+  };
 }

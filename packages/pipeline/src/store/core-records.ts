@@ -24,6 +24,22 @@ export interface MatchRecords {
   lineup?: { players: CanonicalParticipant[]; appearances: CanonicalAppearance[] };
   /** When incidents were fetched: replaces what core held. */
   incidents?: CanonicalIncident[];
+  /** Lineage: the raw payloads the records came from (absent: the rows record none). */
+  lineage?: RecordsLineage;
+}
+
+/**
+ * Lineage of a match's records: the SHA-256 (`raw.payloads.sha256`) of the payload each part came
+ * from, recorded in the rows' `raw_sha256`. An unchanged payload (stored once) still names its
+ * rows' source, so ingest passes the sha of every payload it fetched, new or not.
+ */
+export interface RecordsLineage {
+  /** The match row, its season and its sides (Sofascore: the event payload; openfootball: the season file). */
+  match: string;
+  /** The appearances and their players (Sofascore: the lineups payload). */
+  lineup?: string;
+  /** The incidents (Sofascore: the incidents payload). */
+  incidents?: string;
 }
 
 export interface UpsertOutcome {
@@ -68,22 +84,27 @@ export async function upsertMatchRecords(tx: Db, records: MatchRecords): Promise
 export async function upsertReferenceRecords(db: Db, records: MatchRecords): Promise<void> {
   const { source, match, competition, season } = records;
   const seasonId = coreIds.season(competition.id, season.sourceId);
-  const participants = new Map(
-    [...records.sides, ...(records.lineup?.players ?? [])].map((participant) => {
-      const id = participantId(source, participant);
-      return [
+  const matchSha = records.lineage?.match ?? null;
+  const lineupSha = records.lineage?.lineup ?? null;
+  const participant = (from: CanonicalParticipant, rawSha256: string | null) => {
+    const id = participantId(source, from);
+    return [
+      id,
+      {
         id,
-        {
-          id,
-          kind: participant.kind,
-          name: participant.name,
-          short_name: participant.shortName ?? null,
-          country: participant.country ?? null,
-          source_id: participant.sourceId,
-        },
-      ];
-    }),
-  );
+        kind: from.kind,
+        name: from.name,
+        short_name: from.shortName ?? null,
+        country: from.country ?? null,
+        source_id: from.sourceId,
+        raw_sha256: rawSha256,
+      },
+    ] as const;
+  };
+  const participants = new Map([
+    ...records.sides.map((side) => participant(side, matchSha)),
+    ...(records.lineup?.players ?? []).map((player) => participant(player, lineupSha)),
+  ]);
   const year = season.year ?? null;
   await db.execute(sql`
 WITH competition_written AS (
@@ -94,27 +115,36 @@ WITH competition_written AS (
   ON CONFLICT (id) DO UPDATE SET name = excluded.name, sport = excluded.sport, updated_at = now()
   WHERE (c.name, c.sport) IS DISTINCT FROM (excluded.name, excluded.sport)
 ), season_written AS (
-  INSERT INTO core.seasons AS s (id, competition_id, name, year)
-  SELECT ${seasonId}::text, ${competition.id}::text, ${season.name}::text, ${year}::text
+  -- raw_sha256 names the payload that last changed the row (a row already right is not touched,
+  -- not even to name a newer payload: see above), or fills it in where core has none yet.
+  INSERT INTO core.seasons AS s (id, competition_id, name, year, raw_sha256)
+  SELECT ${seasonId}::text, ${competition.id}::text, ${season.name}::text, ${year}::text, ${matchSha}::text
   WHERE NOT EXISTS (SELECT 1 FROM core.seasons
-    WHERE id = ${seasonId}::text AND name = ${season.name}::text AND year IS NOT DISTINCT FROM ${year}::text)
-  ON CONFLICT (id) DO UPDATE SET name = excluded.name, year = excluded.year, updated_at = now()
+    WHERE id = ${seasonId}::text AND name = ${season.name}::text AND year IS NOT DISTINCT FROM ${year}::text
+      AND (raw_sha256 IS NOT NULL OR ${matchSha}::text IS NULL))
+  ON CONFLICT (id) DO UPDATE SET name = excluded.name, year = excluded.year, raw_sha256 = excluded.raw_sha256,
+    updated_at = CASE WHEN (s.name, s.year) IS DISTINCT FROM (excluded.name, excluded.year) THEN now() ELSE s.updated_at END
   WHERE (s.name, s.year) IS DISTINCT FROM (excluded.name, excluded.year)
+     OR (s.raw_sha256 IS NULL AND excluded.raw_sha256 IS NOT NULL)
 ), incoming AS (
   SELECT * FROM jsonb_to_recordset(${JSON.stringify([...participants.values()])}::jsonb)
-    AS x(id text, kind text, name text, short_name text, country text, source_id text)
+    AS x(id text, kind text, name text, short_name text, country text, source_id text, raw_sha256 text)
 ), differing AS (
   SELECT incoming.*, held.id IS NULL AS is_new FROM incoming
   LEFT JOIN core.participants held ON held.id = incoming.id
   WHERE held.id IS NULL
      OR (held.name, held.short_name, held.country) IS DISTINCT FROM (incoming.name, incoming.short_name, incoming.country)
+     OR (held.raw_sha256 IS NULL AND incoming.raw_sha256 IS NOT NULL)
 ), participants_written AS (
   -- In id order: concurrent ingests sharing new players then wait for each other in one order.
-  INSERT INTO core.participants AS p (id, kind, name, short_name, country)
-  SELECT id, kind, name, short_name, country FROM differing ORDER BY id
+  INSERT INTO core.participants AS p (id, kind, name, short_name, country, raw_sha256)
+  SELECT id, kind, name, short_name, country, raw_sha256 FROM differing ORDER BY id
   ON CONFLICT (id) DO UPDATE SET name = excluded.name, short_name = excluded.short_name,
-    country = excluded.country, updated_at = now()
+    country = excluded.country, raw_sha256 = excluded.raw_sha256,
+    updated_at = CASE WHEN (p.name, p.short_name, p.country) IS DISTINCT FROM (excluded.name, excluded.short_name, excluded.country)
+      THEN now() ELSE p.updated_at END
   WHERE (p.name, p.short_name, p.country) IS DISTINCT FROM (excluded.name, excluded.short_name, excluded.country)
+     OR (p.raw_sha256 IS NULL AND excluded.raw_sha256 IS NOT NULL)
 )
 INSERT INTO core.source_ids (source, entity, source_id, core_id)
 SELECT ${source}::text, 'participant', source_id, id FROM differing WHERE is_new
@@ -153,22 +183,31 @@ function differs(table: string, columns: readonly string[]): string {
 function takeExcluded(columns: readonly string[]): string {
   return columns.map((column) => `${column} = excluded.${column}`).join(', ');
 }
+/**
+ * A newer payload names the row even when it maps to the same values (the per-match rows belong
+ * to one match's transaction, so rewriting them costs no contention); records without lineage
+ * leave the recorded one as it is unless the values change.
+ */
+function payloadDiffers(table: string): string {
+  return `(excluded.raw_sha256 IS NOT NULL AND ${table}.raw_sha256 IS DISTINCT FROM excluded.raw_sha256)`;
+}
 
 const MATCH_UPSERT = sql.raw(`
-  INSERT INTO core.matches AS m (id, competition_id, season_id, ${MATCH_COLUMNS.join(', ')})
-  SELECT id, competition_id, season_id, ${MATCH_COLUMNS.join(', ')} FROM incoming_match
-  ON CONFLICT (id) DO UPDATE SET ${takeExcluded(MATCH_COLUMNS)}, updated_at = now()
-  WHERE ${differs('m', MATCH_COLUMNS)}`);
+  INSERT INTO core.matches AS m (id, competition_id, season_id, ${MATCH_COLUMNS.join(', ')}, raw_sha256)
+  SELECT id, competition_id, season_id, ${MATCH_COLUMNS.join(', ')}, raw_sha256 FROM incoming_match
+  ON CONFLICT (id) DO UPDATE SET ${takeExcluded(MATCH_COLUMNS)}, raw_sha256 = excluded.raw_sha256,
+    updated_at = CASE WHEN ${differs('m', MATCH_COLUMNS)} THEN now() ELSE m.updated_at END
+  WHERE ${differs('m', MATCH_COLUMNS)} OR ${payloadDiffers('m')}`);
 const APPEARANCES_UPSERT = sql.raw(`
-  INSERT INTO core.appearances AS a (match_id, player_id, ${APPEARANCE_COLUMNS.join(', ')})
-  SELECT match_id, player_id, ${APPEARANCE_COLUMNS.join(', ')} FROM incoming_appearances
-  ON CONFLICT (match_id, player_id) DO UPDATE SET ${takeExcluded(APPEARANCE_COLUMNS)}
-  WHERE ${differs('a', APPEARANCE_COLUMNS)}`);
+  INSERT INTO core.appearances AS a (match_id, player_id, ${APPEARANCE_COLUMNS.join(', ')}, raw_sha256)
+  SELECT match_id, player_id, ${APPEARANCE_COLUMNS.join(', ')}, raw_sha256 FROM incoming_appearances
+  ON CONFLICT (match_id, player_id) DO UPDATE SET ${takeExcluded(APPEARANCE_COLUMNS)}, raw_sha256 = excluded.raw_sha256
+  WHERE ${differs('a', APPEARANCE_COLUMNS)} OR ${payloadDiffers('a')}`);
 const INCIDENTS_UPSERT = sql.raw(`
-  INSERT INTO core.incidents AS i (match_id, seq, ${INCIDENT_COLUMNS.join(', ')})
-  SELECT match_id, seq, ${INCIDENT_COLUMNS.join(', ')} FROM incoming_incidents
-  ON CONFLICT (match_id, seq) DO UPDATE SET ${takeExcluded(INCIDENT_COLUMNS)}
-  WHERE ${differs('i', INCIDENT_COLUMNS)}`);
+  INSERT INTO core.incidents AS i (match_id, seq, ${INCIDENT_COLUMNS.join(', ')}, raw_sha256)
+  SELECT match_id, seq, ${INCIDENT_COLUMNS.join(', ')}, raw_sha256 FROM incoming_incidents
+  ON CONFLICT (match_id, seq) DO UPDATE SET ${takeExcluded(INCIDENT_COLUMNS)}, raw_sha256 = excluded.raw_sha256
+  WHERE ${differs('i', INCIDENT_COLUMNS)} OR ${payloadDiffers('i')}`);
 
 interface PreviousMatch {
   status: string;
@@ -213,6 +252,7 @@ export async function upsertMatchRow(tx: Db, records: MatchRecords): Promise<Ups
     round: match.round ?? null,
     round_name: match.roundName ?? null,
     source_changed_at: match.sourceChangedAt?.toISOString() ?? null,
+    raw_sha256: records.lineage?.match ?? null,
   };
   const appearances = (records.lineup?.appearances ?? []).map((appearance) => ({
     match_id: matchId,
@@ -223,6 +263,7 @@ export async function upsertMatchRow(tx: Db, records: MatchRecords): Promise<Ups
     minutes: appearance.minutes ?? null,
     position: appearance.position ?? null,
     shirt_number: appearance.shirtNumber ?? null,
+    raw_sha256: records.lineage?.lineup ?? null,
   }));
   const incidents = (records.incidents ?? []).map((incident) => ({
     match_id: matchId,
@@ -233,6 +274,7 @@ export async function upsertMatchRow(tx: Db, records: MatchRecords): Promise<Ups
     side: incident.side ?? null,
     player_id: incident.playerSourceId ? coreIds.participant(source, 'player', incident.playerSourceId) : null,
     detail: incident.detail,
+    raw_sha256: records.lineage?.incidents ?? null,
   }));
   // The CTEs see core as it was before the statement: `previous` is the row before this write.
   const [previous] = await rows<PreviousMatch>(
@@ -243,7 +285,7 @@ WITH incoming_match AS (
     id text, competition_id text, season_id text, start_time timestamptz, status text, home_id text, away_id text,
     home_score int, away_score int, home_penalties int, away_penalties int, home_score_regular int,
     away_score_regular int, status_detail text, periods jsonb, winner text, neutral boolean, surface text,
-    round int, round_name text, source_changed_at timestamptz)
+    round int, round_name text, source_changed_at timestamptz, raw_sha256 text)
 ), previous AS (
   SELECT status, start_time, home_score, away_score, home_penalties, away_penalties, winner, neutral
   FROM core.matches WHERE id = ${matchId}::text
@@ -251,14 +293,15 @@ WITH incoming_match AS (
 ), incoming_appearances AS (
   SELECT * FROM jsonb_to_recordset(${JSON.stringify(appearances)}::jsonb) AS x(
     match_id text, player_id text, team_id text, side text, starter boolean, minutes int, "position" text,
-    shirt_number int)
+    shirt_number int, raw_sha256 text)
 ), appearances_removed AS (
   DELETE FROM core.appearances WHERE ${records.lineup !== undefined}::boolean AND match_id = ${matchId}::text
     AND player_id NOT IN (SELECT player_id FROM incoming_appearances)
 ), appearances_written AS (${APPEARANCES_UPSERT}
 ), incoming_incidents AS (
   SELECT * FROM jsonb_to_recordset(${JSON.stringify(incidents)}::jsonb) AS x(
-    match_id text, seq int, kind text, minute int, added_time int, side text, player_id text, detail jsonb)
+    match_id text, seq int, kind text, minute int, added_time int, side text, player_id text, detail jsonb,
+    raw_sha256 text)
 ), incidents_removed AS (
   DELETE FROM core.incidents WHERE ${records.incidents !== undefined}::boolean AND match_id = ${matchId}::text
     AND seq NOT IN (SELECT seq FROM incoming_incidents)

@@ -78,11 +78,12 @@ export function endpointOf(path: string): string {
 
 /**
  * Endpoints the accounting also counts per id (`byKey`): tests ask which players were fetched,
- * not only how many. Only endpoints whose ids are worth telling apart, to keep the snapshot small.
+ * and which matches' odds were polled when, not only how many. Only endpoints whose ids are
+ * worth telling apart, to keep the snapshot small.
  */
-const COUNTED_BY_ID = new Set(['player']);
+const COUNTED_BY_ID = new Set(['player', 'event.odds']);
 
-/** The id a request names, for endpoints counted per id (`player`); undefined for the rest. */
+/** The id a request names, for endpoints counted per id (`player`, `event.odds`); undefined for the rest. */
 export function accountingKeyOf(path: string): string | undefined {
   const route = ROUTES.find((candidate) => COUNTED_BY_ID.has(candidate.endpoint) && candidate.pattern.test(path));
   return route?.pattern.exec(path)?.[1];

@@ -77,7 +77,7 @@ async function locateFile(
 async function normaliseFile(db: Db, file: LocatedFile): Promise<void> {
   const { competition, season, result } = file.scope;
   const [payload] = await db
-    .select({ body: raw.payloads.body })
+    .select({ body: raw.payloads.body, sha256: raw.payloads.sha256 })
     .from(raw.payloads)
     .where(eq(raw.payloads.id, file.payloadId));
   result.payloads += 1;
@@ -98,7 +98,12 @@ async function normaliseFile(db: Db, file: LocatedFile): Promise<void> {
   }
   // One transaction per season, as ingest writes it: core never holds half a re-normalised file.
   const written = await db.transaction((txn) =>
-    upsertSeasonBatch(txn as unknown as Db, { source: file.source, competition, batch }),
+    upsertSeasonBatch(txn as unknown as Db, {
+      source: file.source,
+      competition,
+      batch,
+      ...(payload ? { rawSha256: payload.sha256 } : {}),
+    }),
   );
   result.matches += written.matches;
 }

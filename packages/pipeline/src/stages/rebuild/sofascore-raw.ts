@@ -131,7 +131,7 @@ async function normaliseAll(db: Db, located: Located[]): Promise<void> {
     }
     const keys = batch.map((entry) => entry.key);
     const events = await db
-      .select({ id: raw.payloads.id, body: raw.payloads.body })
+      .select({ id: raw.payloads.id, body: raw.payloads.body, sha256: raw.payloads.sha256 })
       .from(raw.payloads)
       .where(
         inArray(
@@ -144,6 +144,7 @@ async function normaliseAll(db: Db, located: Located[]): Promise<void> {
         endpoint: raw.payloads.endpoint,
         key: raw.payloads.key,
         body: raw.payloads.body,
+        sha256: raw.payloads.sha256,
       })
       .from(raw.payloads)
       .where(
@@ -168,16 +169,25 @@ async function normaliseAll(db: Db, located: Located[]): Promise<void> {
       )
       .groupBy(raw.payloads.key);
 
-    const eventBodies = new Map(events.map((row) => [row.id, row.body]));
-    const detailBodies = new Map(newest.map((row) => [`${row.endpoint}\u0000${row.key}`, row.body]));
+    const eventBodies = new Map(events.map((row) => [row.id, row]));
+    const detailBodies = new Map(newest.map((row) => [`${row.endpoint}\u0000${row.key}`, row]));
     const quarantinedByKey = new Map(quarantined.map((row) => [row.key, Number(row.count)]));
     for (const entry of batch) {
       const result = entry.scope.result;
-      const payloads: MatchPayloadBodies = { key: entry.key, event: eventBodies.get(entry.eventPayloadId) };
+      const event = eventBodies.get(entry.eventPayloadId);
+      // Lineage as ingest records it: the sha of each payload the rows are mapped from.
+      const sha256: NonNullable<MatchPayloadBodies['sha256']> = { event: event?.sha256 as string };
+      const payloads: MatchPayloadBodies = { key: entry.key, event: event?.body, sha256 };
       const lineups = detailBodies.get(`${SOFASCORE_ENDPOINTS.lineups}\u0000${entry.key}`);
       const incidents = detailBodies.get(`${SOFASCORE_ENDPOINTS.incidents}\u0000${entry.key}`);
-      if (lineups !== undefined) payloads.lineups = lineups;
-      if (incidents !== undefined) payloads.incidents = incidents;
+      if (lineups !== undefined) {
+        payloads.lineups = lineups.body;
+        sha256.lineups = lineups.sha256;
+      }
+      if (incidents !== undefined) {
+        payloads.incidents = incidents.body;
+        sha256.incidents = incidents.sha256;
+      }
       result.payloads += 1 + (lineups === undefined ? 0 : 1) + (incidents === undefined ? 0 : 1);
       result.quarantinedSkipped += quarantinedByKey.get(entry.key) ?? 0;
       try {
