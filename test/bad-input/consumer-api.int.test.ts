@@ -165,6 +165,17 @@ describe('the consumer API with malformed queries', () => {
     ['/api/ratings/football?limit=1000000000', 'limit'],
     ['/api/ratings/football?offset=-1', 'offset'],
     ['/api/seasons/demo.league.2025/player-appearances?team=&limit=1', 'team'],
+    ['/api/players?complete=yes', 'complete'],
+    ['/api/players?complete=TRUE', 'complete'],
+    ['/api/players?complete=', 'complete'],
+    ['/api/players?nationality=ENG&nationality=FRA', 'nationality'],
+    [`/api/players?position=${'G'.repeat(201)}`, 'position'],
+    ['/api/players?limit=-1', 'limit'],
+    ['/api/players?__proto__=1', '__proto__'],
+    ['/api/players/sample?team=ars', 'team'],
+    ['/api/seasons/demo.league.2025/odds?limit=1e400', 'limit'],
+    ['/api/seasons/demo.league.2025/odds?status=finished', 'status'],
+    ['/api/matches/m1/odds?offset=1', 'offset'],
     ['/healthz?verbose=1', 'verbose'],
   ];
 
@@ -180,6 +191,9 @@ describe('the consumer API with malformed queries', () => {
     const answer = await send(server, '/api/matches?limit=1&offset=1&from=2025-08-01');
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toMatchObject({ data: [{ match_id: 'm2' }], page: { limit: 1, offset: 1 } });
+    const players = await send(server, '/api/players?complete=false&limit=1');
+    expect(players.status).toBe(200);
+    expect(JSON.parse(players.text)).toEqual({ data: [], page: { limit: 1, offset: 0, total: 0 } });
   });
 });
 
@@ -196,6 +210,14 @@ describe('the consumer API with paths that lead nowhere', () => {
     '/api/seasons/%00/standings',
     '/api/ratings/..',
     '/api/ratings/%2e%2e%2fv1%2fmanifest.json',
+    '/api/players/..',
+    '/api/players/..%2f..%2fetc%2fpasswd',
+    '/api/players/%00',
+    '/api/players/p1/extra',
+    '/api/seasons/..%2F..%2F..%2Fmatchflow-bad-api-secret.txt/odds',
+    '/api/matches/%2e%2e/odds',
+    '/api/matches/..%2fv1%2fmatch_odds.ndjson/odds',
+    '/api/matches/m1/odds/extra',
     '/api/snapshot/../../v1/manifest.json',
     '/api/v1/manifest.json',
     '/v1/manifest.json',

@@ -1,7 +1,9 @@
 import {
   CompetitionRow,
+  MatchOddsRow,
   MatchRow,
   PlayerAppearanceRow,
+  PlayerRow,
   RatingCalibrationRow,
   RatingRow,
   SeasonRow,
@@ -74,6 +76,22 @@ export const PlayerAppearancesQuery = z.strictObject({
   offset,
 });
 
+const BOOLEAN_ERROR = 'must be true or false';
+
+export const PlayersQuery = z.strictObject({
+  team: id('Only players whose current team (`team_id`) is this one.').optional(),
+  nationality: id('Only players of this nationality: the country code as the rows hold it (upper case).').optional(),
+  position: id('Only players with this position as the rows hold it (`G`, `D`, `M` or `F`).').optional(),
+  complete: z
+    // Only the two words: z.coerce.boolean would read `false` as true.
+    .enum(['true', 'false'], { error: BOOLEAN_ERROR })
+    .transform((text) => text === 'true')
+    .describe('Only players whose profile is complete (`true`) or not (`false`).')
+    .optional(),
+  limit,
+  offset,
+});
+
 export const PageQuery = z.strictObject({ limit, offset });
 
 export const Page = z
@@ -110,6 +128,8 @@ export const SeasonList = list(SeasonRow);
 export const StandingList = list(StandingRow);
 export const MatchPage = paged(MatchRow);
 export const PlayerAppearancePage = paged(PlayerAppearanceRow);
+export const PlayerPage = paged(PlayerRow);
+export const MatchOddsPage = paged(MatchOddsRow);
 export const RatingPage = paged(RatingRow);
 export const RatingPoolList = list(RatingPool);
 
@@ -121,6 +141,8 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   StandingRow,
   MatchRow,
   PlayerAppearanceRow,
+  PlayerRow,
+  MatchOddsRow,
   RatingRow,
   RatingCalibrationRow,
   RatingPool,
@@ -132,6 +154,8 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   StandingList,
   MatchPage,
   PlayerAppearancePage,
+  PlayerPage,
+  MatchOddsPage,
   RatingPage,
   RatingPoolList,
 };

@@ -89,6 +89,140 @@ const rating = (pool: string, rank: number, participant: string, value: number):
   change_30d: 3.5,
 });
 
+const player = (
+  id: string,
+  team: string,
+  profile: { position: string | null; nationality: string | null; complete: boolean },
+): Row => ({
+  player_id: id,
+  name: `Player ${id}`,
+  short_name: `P. ${id}`,
+  position: profile.position,
+  nationality: profile.nationality,
+  date_of_birth: profile.complete ? '1999-04-12' : null,
+  height_cm: profile.complete ? 181 : null,
+  preferred_foot: profile.complete ? 'right' : null,
+  team_id: team,
+  team_name: team.toUpperCase(),
+  appearances: 12,
+  minutes: 1_010,
+  profile_complete: profile.complete,
+});
+
+type Prices = [home: number, draw: number, away: number];
+
+/** Margin-free probabilities and the overround of a 1X2 line, as the odds build computes them. */
+function implied(prices: Prices): { probs: Prices; overround: number } {
+  const [home, draw, away] = [1 / prices[0], 1 / prices[1], 1 / prices[2]] as const;
+  const sum = home + draw + away;
+  return { probs: [home / sum, draw / sum, away / sum], overround: sum - 1 };
+}
+
+/** A match_odds row, every derived column computed from the prices, the score and Elo's expectation. */
+const odds = (
+  id: string,
+  season: string,
+  start: string,
+  [home, away]: [string, string],
+  [homeGoals, awayGoals]: [number, number],
+  opening: Prices,
+  closing: Prices,
+  eloExpectedHome: number | null,
+): Row => {
+  const open = implied(opening);
+  const close = implied(closing);
+  const result = homeGoals > awayGoals ? 'home' : homeGoals < awayGoals ? 'away' : 'draw';
+  const actualHome = result === 'home' ? 1 : result === 'draw' ? 0.5 : 0;
+  const marketExpectedHome = close.probs[0] + close.probs[1] / 2;
+  return {
+    match_id: id,
+    competition_id: season.split('.').slice(0, 2).join('.'),
+    season_id: season,
+    start_time: start,
+    home_id: home,
+    home_name: home.toUpperCase(),
+    away_id: away,
+    away_name: away.toUpperCase(),
+    home_goals: homeGoals,
+    away_goals: awayGoals,
+    result,
+    opening_home: opening[0],
+    opening_draw: opening[1],
+    opening_away: opening[2],
+    closing_home: closing[0],
+    closing_draw: closing[1],
+    closing_away: closing[2],
+    opening_prob_home: open.probs[0],
+    opening_prob_draw: open.probs[1],
+    opening_prob_away: open.probs[2],
+    closing_prob_home: close.probs[0],
+    closing_prob_draw: close.probs[1],
+    closing_prob_away: close.probs[2],
+    opening_overround: open.overround,
+    closing_overround: close.overround,
+    move_home: close.probs[0] - open.probs[0],
+    move_draw: close.probs[1] - open.probs[1],
+    move_away: close.probs[2] - open.probs[2],
+    price_changes: 3,
+    snapshots: 4,
+    closing_confirmed: true,
+    market_expected_home: marketExpectedHome,
+    pool_id: 'football',
+    elo_expected_home: eloExpectedHome,
+    actual_home: actualHome,
+    market_error: (marketExpectedHome - actualHome) ** 2,
+    elo_error: eloExpectedHome === null ? null : (eloExpectedHome - actualHome) ** 2,
+  };
+};
+
+const ODDS_M1 = odds(
+  'm1',
+  'fd.pl.2025',
+  '2025-08-16T14:00:00.000Z',
+  ['ars', 'che'],
+  [1, 2],
+  [2.1, 3.4, 3.6],
+  [2.25, 3.3, 3.3],
+  0.55,
+);
+const ODDS_M2 = odds(
+  'm2',
+  'fd.pl.2025',
+  '2025-08-16T16:30:00.000Z',
+  ['liv', 'tot'],
+  [2, 2],
+  [1.6, 4.2, 5.5],
+  [1.55, 4.4, 5.8],
+  0.62,
+);
+// Not rated yet: no Elo expectation, no Elo error.
+const ODDS_M3 = odds(
+  'm3',
+  'fd.pl.2025',
+  '2025-08-23T14:00:00.000Z',
+  ['che', 'liv'],
+  [3, 0],
+  [2.6, 3.5, 2.7],
+  [2.4, 3.5, 2.95],
+  null,
+);
+const ODDS_B1 = odds(
+  'b1',
+  'fd.bl.2025',
+  '2025-08-22T18:30:00.000Z',
+  ['fcb', 'bvb'],
+  [4, 1],
+  [1.45, 5, 6.5],
+  [1.4, 5.25, 7],
+  0.71,
+);
+
+const P1 = player('p1', 'ars', { position: 'F', nationality: 'ENG', complete: true });
+const P2 = player('p2', 'che', { position: 'M', nationality: 'FRA', complete: true });
+// Moved from ars to che; the profile lacks birth date, height and foot.
+const P3 = player('p3', 'che', { position: 'D', nationality: 'ENG', complete: false });
+const P9 = player('p9', 'fcb', { position: 'G', nationality: 'GER', complete: true });
+
 /** The tables of a small snapshot; `finishedM5` changes one match, hence the content. */
 function tables(finishedM5: boolean): Map<string, Row[]> {
   return new Map<string, Row[]>([
@@ -142,7 +276,8 @@ function tables(finishedM5: boolean): Map<string, Row[]> {
       ],
     ],
     ['tennis_records', []],
-    ['players', []],
+    // Out of player id order on purpose: the API orders by player id.
+    ['players', [P9, P1, P3, P2]],
     [
       'ratings',
       [
@@ -157,7 +292,8 @@ function tables(finishedM5: boolean): Map<string, Row[]> {
       'rating_calibration',
       [{ pool_id: 'football', matches: 4, brier: 0.21, log_loss: 0.6, as_of: '2025-08-24T23:30:00.000Z' }],
     ],
-    ['match_odds', []],
+    // Out of start order on purpose; m6 (finished) and m4 (postponed) have no odds.
+    ['match_odds', [ODDS_B1, ODDS_M3, ODDS_M1, ODDS_M2]],
   ]);
 }
 
@@ -215,7 +351,7 @@ afterAll(async () => {
 // The tests below run in order: nothing published, then v1, then v2 (and a damaged v3).
 describe('consumer API', () => {
   it('answers 503 no_snapshot before anything is published, but serves /healthz and the OpenAPI document', async () => {
-    for (const url of ['/api/snapshot', '/api/competitions', '/api/matches', '/api/ratings']) {
+    for (const url of ['/api/snapshot', '/api/competitions', '/api/matches', '/api/ratings', '/api/players']) {
       const answer = await get(url);
       expect(answer.status, url).toBe(503);
       expect(answer.body).toEqual({ error: 'no_snapshot', message: 'nothing has been published yet' });
@@ -343,6 +479,79 @@ describe('consumer API', () => {
     expect(unknown.body.message).toContain('chess');
   });
 
+  it('lists players by player id, filtered by team, nationality, position and completeness (AND), paged', async () => {
+    const ids = async (query: string) => {
+      const answer = await get(`/api/players${query}`);
+      expect(answer.status, query).toBe(200);
+      return answer.body.data.map((row: Row) => row.player_id);
+    };
+    const all = await get('/api/players');
+    expect(all.status).toBe(200);
+    expect(all.body).toEqual({ data: [P1, P2, P3, P9], page: { limit: 100, offset: 0, total: 4 } });
+
+    // The current team: p3 moved from ars to che.
+    expect(await ids('?team=che')).toEqual(['p2', 'p3']);
+    expect(await ids('?team=ars')).toEqual(['p1']);
+    expect(await ids('?nationality=ENG')).toEqual(['p1', 'p3']);
+    expect(await ids('?position=G')).toEqual(['p9']);
+    expect(await ids('?complete=false')).toEqual(['p3']);
+    expect(await ids('?complete=true')).toEqual(['p1', 'p2', 'p9']);
+    expect(await ids('?nationality=ENG&complete=true')).toEqual(['p1']);
+    expect(await ids('?team=che&position=D&nationality=ENG&complete=false')).toEqual(['p3']);
+    expect(await ids('?team=che&position=F')).toEqual([]);
+    // Values match exactly, as the rows hold them.
+    expect(await ids('?nationality=eng')).toEqual([]);
+
+    const page = await get('/api/players?limit=2&offset=1');
+    expect(page.body).toEqual({ data: [P2, P3], page: { limit: 2, offset: 1, total: 4 } });
+    const filtered = await get('/api/players?complete=true&limit=1&offset=2');
+    expect(filtered.body).toEqual({ data: [P9], page: { limit: 1, offset: 2, total: 3 } });
+  });
+
+  it('serves one player’s row; 404 for a player the snapshot does not hold', async () => {
+    const one = await get('/api/players/p3');
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(P3);
+    expect(one.headers.get('etag')).toBe(`"${v1.content_hash}"`);
+    const unknown = await get('/api/players/p404');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ error: 'not_found', message: 'no player p404 in snapshot v1' });
+  });
+
+  it('serves a season’s odds by start time, paged; empty for a season without; 404 for an unknown season', async () => {
+    const season = await get('/api/seasons/fd.pl.2025/odds');
+    expect(season.status).toBe(200);
+    expect(season.body).toEqual({ data: [ODDS_M1, ODDS_M2, ODDS_M3], page: { limit: 100, offset: 0, total: 3 } });
+    const last = await get('/api/seasons/fd.pl.2025/odds?limit=2&offset=2');
+    expect(last.body).toEqual({ data: [ODDS_M3], page: { limit: 2, offset: 2, total: 3 } });
+    expect((await get('/api/seasons/fd.bl.2025/odds')).body.data).toEqual([ODDS_B1]);
+    expect((await get('/api/seasons/fd.pl.2024/odds')).body).toEqual({
+      data: [],
+      page: { limit: 100, offset: 0, total: 0 },
+    });
+    const unknown = await get('/api/seasons/fd.pl.1999/odds');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ error: 'not_found', message: 'no season fd.pl.1999 in snapshot v1' });
+  });
+
+  it('serves one match’s odds; 404 telling a match without odds from a match not in the snapshot', async () => {
+    const one = await get('/api/matches/m3/odds');
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(ODDS_M3);
+    expect(one.body.elo_expected_home).toBeNull();
+    // The margin-free probabilities of each line sum to 1.
+    expect(one.body.closing_prob_home + one.body.closing_prob_draw + one.body.closing_prob_away).toBeCloseTo(1, 12);
+    for (const [id, message] of [
+      ['m6', 'match m6 has no odds in snapshot v1'],
+      ['m4', 'match m4 has no odds in snapshot v1'],
+      ['m99', 'no match m99 in snapshot v1'],
+    ]) {
+      const answer = await get(`/api/matches/${id}/odds`);
+      expect(answer.status, id).toBe(404);
+      expect(answer.body, id).toEqual({ error: 'not_found', message });
+    }
+  });
+
   it('answers 304 without a body when If-None-Match holds the ETag (strong, weak, in a list, or *)', async () => {
     const etag = `"${v1.content_hash}"`;
     for (const header of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
@@ -358,6 +567,15 @@ describe('consumer API', () => {
     // A precondition never turns an error into a 304.
     expect((await get('/api/seasons/nope/standings', { 'if-none-match': '*' })).status).toBe(404);
     expect((await get('/api/matches?limit=0', { 'if-none-match': etag })).status).toBe(400);
+    for (const url of [
+      '/api/players?team=che',
+      '/api/players/p1',
+      '/api/seasons/fd.pl.2025/odds',
+      '/api/matches/m1/odds',
+    ]) {
+      expect((await get(url, { 'if-none-match': etag })).status, url).toBe(304);
+    }
+    expect((await get('/api/matches/m6/odds', { 'if-none-match': '*' })).status).toBe(404);
   });
 
   it('refuses bad queries with 400 and a message naming the parameter', async () => {
@@ -376,6 +594,21 @@ describe('consumer API', () => {
       ['/api/ratings/football?limit=1001', 'limit', /at most 1000/],
       ['/api/seasons/fd.pl.2025/player-appearances?status=finished', 'status', /unknown parameter/],
       ['/api/competitions?page=2', 'page', /unknown parameter \(this endpoint takes none\)/],
+      ['/api/players?complete=yes', 'complete', /must be true or false/],
+      ['/api/players?complete=1', 'complete', /must be true or false/],
+      ['/api/players?position=G&position=D', 'position', /more than once/],
+      ['/api/players?nationality=', 'nationality', /empty/],
+      [`/api/players?team=${'x'.repeat(201)}`, 'team', /at most 200 characters/],
+      [
+        '/api/players?sort=name',
+        'sort',
+        /unknown parameter \(known: team, nationality, position, complete, limit, offset\)/,
+      ],
+      ['/api/players?limit=0', 'limit', /at least 1/],
+      ['/api/players/p1?team=ars', 'team', /unknown parameter \(this endpoint takes none\)/],
+      ['/api/seasons/fd.pl.2025/odds?offset=-1', 'offset', /0 or more/],
+      ['/api/seasons/fd.pl.2025/odds?team=ars', 'team', /unknown parameter \(known: limit, offset\)/],
+      ['/api/matches/m1/odds?limit=1', 'limit', /unknown parameter \(this endpoint takes none\)/],
     ];
     for (const [url, parameter, what] of cases) {
       const answer = await get(url);
@@ -449,6 +682,10 @@ describe('consumer API', () => {
         '/api/seasons/{seasonId}/standings',
         '/api/matches',
         '/api/seasons/{seasonId}/player-appearances',
+        '/api/players',
+        '/api/players/{playerId}',
+        '/api/seasons/{seasonId}/odds',
+        '/api/matches/{matchId}/odds',
         '/api/ratings',
         '/api/ratings/{poolId}',
         '/api/openapi.json',
@@ -474,6 +711,34 @@ describe('consumer API', () => {
       $ref: '#/components/schemas/MatchPage',
     });
     expect(Object.keys(document.components.schemas.MatchRow.properties)).toEqual(Object.keys(all(v1, 'matches')));
+
+    const players = document.paths['/api/players'].get;
+    expect(players.parameters.map((parameter: Row) => parameter.name)).toEqual([
+      'team',
+      'nationality',
+      'position',
+      'complete',
+      'limit',
+      'offset',
+      'If-None-Match',
+    ]);
+    const complete = players.parameters.find((parameter: Row) => parameter.name === 'complete');
+    expect(complete).toMatchObject({ required: false, schema: { type: 'string', enum: ['true', 'false'] } });
+    const responseOf = (path: string) => document.paths[path].get.responses['200'].content['application/json'].schema;
+    expect(responseOf('/api/players')).toEqual({ $ref: '#/components/schemas/PlayerPage' });
+    expect(responseOf('/api/players/{playerId}')).toEqual({ $ref: '#/components/schemas/PlayerRow' });
+    expect(responseOf('/api/seasons/{seasonId}/odds')).toEqual({ $ref: '#/components/schemas/MatchOddsPage' });
+    expect(responseOf('/api/matches/{matchId}/odds')).toEqual({ $ref: '#/components/schemas/MatchOddsRow' });
+    for (const path of ['/api/players/{playerId}', '/api/seasons/{seasonId}/odds', '/api/matches/{matchId}/odds']) {
+      const operation = document.paths[path].get;
+      expect(Object.keys(operation.responses).sort(), path).toEqual(['200', '304', '400', '404', '503']);
+      expect(operation.parameters[0], path).toMatchObject({ in: 'path', required: true });
+    }
+    expect(Object.keys(document.paths['/api/players'].get.responses).sort()).toEqual(['200', '304', '400', '503']);
+    expect(Object.keys(document.components.schemas.PlayerRow.properties)).toEqual(Object.keys(all(v1, 'players')));
+    expect(Object.keys(document.components.schemas.MatchOddsRow.properties)).toEqual(
+      Object.keys(all(v1, 'match_odds')),
+    );
     // Every $ref resolves.
     const refs = [...answer.text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((found) => found[1]);
     expect(refs.length).toBeGreaterThan(5);

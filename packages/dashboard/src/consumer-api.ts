@@ -1,5 +1,5 @@
 import type { SnapshotRow } from '@matchflow/pipeline';
-import { MatchesQuery, PageQuery, PlayerAppearancesQuery } from './api-schemas.js';
+import { MatchesQuery, PageQuery, PlayerAppearancesQuery, PlayersQuery } from './api-schemas.js';
 import { type Endpoint, snapshotEndpoint } from './endpoint.js';
 import type { SnapshotSource } from './snapshot-source.js';
 
@@ -89,6 +89,66 @@ export function consumerApi(source: SnapshotSource): Endpoint[] {
         const rows = view.appearancesBySeason.get(seasonId) ?? [];
         const team = query.team;
         return { body: page(team === undefined ? rows : rows.filter((row) => row.team_id === team), query) };
+      },
+    }),
+    snapshotEndpoint(source, {
+      path: '/api/players',
+      summary: 'Players, filtered and paged',
+      description:
+        'One row per player with appearances in the snapshot: profile, current team, career appearances and minutes. Ordered by player id. Filters combine (AND) and match the row’s value exactly.',
+      query: PlayersQuery,
+      response: 'PlayerPage',
+      answer: (view, _params, query) => {
+        const rows: SnapshotRow<'players'>[] = [];
+        for (const row of view.players) {
+          if (query.team !== undefined && row.team_id !== query.team) continue;
+          if (query.nationality !== undefined && row.nationality !== query.nationality) continue;
+          if (query.position !== undefined && row.position !== query.position) continue;
+          if (query.complete !== undefined && row.profile_complete !== query.complete) continue;
+          rows.push(row);
+        }
+        return { body: page(rows, query) };
+      },
+    }),
+    snapshotEndpoint(source, {
+      path: '/api/players/{playerId}',
+      summary: 'One player',
+      description: 'The player’s row of the `players` table.',
+      pathParams: { playerId: 'A player id, as `/api/players` and the player appearances list them.' },
+      response: 'PlayerRow',
+      answer: (view, { playerId = '' }) => {
+        const row = view.playersById.get(playerId);
+        return row ? { body: row } : { notFound: `no player ${playerId} in snapshot ${view.version}` };
+      },
+    }),
+    snapshotEndpoint(source, {
+      path: '/api/seasons/{seasonId}/odds',
+      summary: 'Pre-match odds of a season’s matches, paged',
+      description:
+        'The season’s `match_odds` rows: finished football matches with 1X2 odds, ordered by start time, then match id. Empty for a season without odds.',
+      pathParams: SEASON_ID,
+      query: PageQuery,
+      response: 'MatchOddsPage',
+      answer: (view, { seasonId = '' }, query) =>
+        view.seasonIds.has(seasonId)
+          ? { body: page(view.oddsBySeason.get(seasonId) ?? [], query) }
+          : { notFound: `no season ${seasonId} in snapshot ${view.version}` },
+    }),
+    snapshotEndpoint(source, {
+      path: '/api/matches/{matchId}/odds',
+      summary: 'The pre-match odds of one match',
+      description:
+        'The match’s `match_odds` row. 404 both for a match the snapshot does not hold and for one without odds (not finished, not football, or not followed by the odds stage); the message says which.',
+      pathParams: { matchId: 'A match id, as `/api/matches` lists them.' },
+      response: 'MatchOddsRow',
+      answer: (view, { matchId = '' }) => {
+        const row = view.oddsByMatch.get(matchId);
+        if (row) return { body: row };
+        return {
+          notFound: view.matchIds.has(matchId)
+            ? `match ${matchId} has no odds in snapshot ${view.version}`
+            : `no match ${matchId} in snapshot ${view.version}`,
+        };
       },
     }),
     snapshotEndpoint(source, {

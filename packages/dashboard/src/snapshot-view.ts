@@ -12,6 +12,8 @@ type Season = SnapshotRow<'seasons'>;
 type Standing = SnapshotRow<'standings'>;
 type Match = SnapshotRow<'matches'>;
 type PlayerAppearance = SnapshotRow<'player_appearances'>;
+type Player = SnapshotRow<'players'>;
+type MatchOdds = SnapshotRow<'match_odds'>;
 type Rating = SnapshotRow<'ratings'>;
 
 /** A rating pool as `/api/ratings` lists it. */
@@ -59,8 +61,16 @@ export class SnapshotView {
   readonly standingsBySeason: ReadonlyMap<string, readonly Standing[]>;
   /** Every match, ordered by start time, then match id. */
   readonly matches: readonly IndexedMatch[];
+  /** Every match id: tells a match without odds from one the snapshot does not hold. */
+  readonly matchIds: ReadonlySet<string>;
   /** Per season, in file order (player id, team id). */
   readonly appearancesBySeason: ReadonlyMap<string, readonly PlayerAppearance[]>;
+  /** Every player, ordered by player id (the table's order). */
+  readonly players: readonly Player[];
+  readonly playersById: ReadonlyMap<string, Player>;
+  /** Per season, ordered by start time, then match id (the table's order within a season). */
+  readonly oddsBySeason: ReadonlyMap<string, readonly MatchOdds[]>;
+  readonly oddsByMatch: ReadonlyMap<string, MatchOdds>;
   /** Per pool, ordered by rank (then participant id). */
   readonly ratingsByPool: ReadonlyMap<string, readonly Rating[]>;
   /** Every pool with ratings or calibration, ordered by pool id. */
@@ -81,7 +91,16 @@ export class SnapshotView {
     this.matches = snapshotRows(snapshot, 'matches')
       .map((row) => ({ row, startMs: Date.parse(row.start_time) }))
       .sort((a, b) => a.startMs - b.startMs || byBytes(a.row.match_id, b.row.match_id));
+    this.matchIds = new Set(this.matches.map(({ row }) => row.match_id));
     this.appearancesBySeason = groupBy(snapshotRows(snapshot, 'player_appearances'), (row) => row.season_id);
+    this.players = [...snapshotRows(snapshot, 'players')].sort((a, b) => byBytes(a.player_id, b.player_id));
+    this.playersById = new Map(this.players.map((row) => [row.player_id, row]));
+    const odds = snapshotRows(snapshot, 'match_odds')
+      .map((row) => ({ row, startMs: Date.parse(row.start_time) }))
+      .sort((a, b) => a.startMs - b.startMs || byBytes(a.row.match_id, b.row.match_id))
+      .map(({ row }) => row);
+    this.oddsBySeason = groupBy(odds, (row) => row.season_id);
+    this.oddsByMatch = new Map(odds.map((row) => [row.match_id, row]));
     this.ratingsByPool = groupBy(
       [...snapshotRows(snapshot, 'ratings')].sort(
         (a, b) => a.rank - b.rank || byBytes(a.participant_id, b.participant_id),
