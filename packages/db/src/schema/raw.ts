@@ -38,6 +38,8 @@ export const payloads = rawZone.table(
   (table) => [
     uniqueIndex('payloads_content_key').on(table.source, table.endpoint, table.key, table.sha256),
     index('payloads_latest').on(table.source, table.endpoint, table.key, table.fetchedAt),
+    // Lineage: a core row names its payload by sha256 alone (`raw_sha256`).
+    index('payloads_sha256').on(table.sha256),
     index('payloads_quarantined').on(table.fetchedAt).where(sql`${table.quarantined}`),
     check('payloads_sha256_hex', sql`${table.sha256} ~ '^[0-9a-f]{64}$'`),
     check('payloads_quarantine_has_reason', sql`NOT ${table.quarantined} OR ${table.contractError} IS NOT NULL`),

@@ -65,28 +65,27 @@ async function writePlayers(tx: Db, target: SQL): Promise<PlayersWritten> {
     tx,
     sql`
 WITH target AS (${target}),
+-- One pass over the target players' appearances (by player, then each match by key): a
+-- per-player subquery let the planner walk every match by start time for each player.
+stats AS (
+  SELECT a.player_id, count(*) AS lineups,
+    count(*) FILTER (WHERE m.status = 'finished' AND (a.starter OR coalesce(a.minutes, 0) > 0))::int AS appearances,
+    coalesce(sum(a.minutes) FILTER (WHERE m.status = 'finished' AND (a.starter OR coalesce(a.minutes, 0) > 0)), 0)::int
+      AS minutes,
+    (array_agg(a.team_id ORDER BY m.start_time DESC, m.id COLLATE "C" DESC))[1] AS latest_team_id
+  FROM (SELECT DISTINCT player_id FROM target) t
+  JOIN core.appearances a ON a.player_id = t.player_id
+  JOIN core.matches m ON m.id = a.match_id
+  GROUP BY a.player_id
+),
 computed AS (
   SELECT p.id AS player_id, p.name, p.short_name, pp.position, pp.nationality, pp.date_of_birth, pp.height_cm,
     pp.preferred_foot, team.id AS team_id, team.name AS team_name, stats.appearances, stats.minutes,
     coalesce(pp.complete, false) AS profile_complete
-  FROM target
-  JOIN core.participants p ON p.id = target.player_id AND p.kind = 'player'
-  JOIN LATERAL (
-    SELECT count(*) AS lineups,
-      count(*) FILTER (WHERE m.status = 'finished' AND (a.starter OR coalesce(a.minutes, 0) > 0))::int AS appearances,
-      coalesce(sum(a.minutes) FILTER (WHERE m.status = 'finished' AND (a.starter OR coalesce(a.minutes, 0) > 0)), 0)::int
-        AS minutes
-    FROM core.appearances a JOIN core.matches m ON m.id = a.match_id
-    WHERE a.player_id = p.id
-  ) stats ON stats.lineups > 0
+  FROM stats
+  JOIN core.participants p ON p.id = stats.player_id AND p.kind = 'player'
   LEFT JOIN core.player_profiles pp ON pp.player_id = p.id
-  LEFT JOIN LATERAL (
-    SELECT a.team_id FROM core.appearances a JOIN core.matches m ON m.id = a.match_id
-    WHERE a.player_id = p.id
-    ORDER BY m.start_time DESC, m.id COLLATE "C" DESC
-    LIMIT 1
-  ) latest ON pp.team_id IS NULL
-  LEFT JOIN core.participants team ON team.id = coalesce(pp.team_id, latest.team_id)
+  LEFT JOIN core.participants team ON team.id = coalesce(pp.team_id, stats.latest_team_id)
 ),
 removed AS (
   DELETE FROM curated.players c USING target
