@@ -1,6 +1,4 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '@matchflow/config';
@@ -8,11 +6,12 @@ import { type Db, openPostgres, ops } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import { type AlertEvaluation, evaluateAlerts, startAlertLoop } from '@matchflow/pipeline';
 import { FleetBreaker } from '@matchflow/sources';
-import { createLogger, type SlackPayload } from '@matchflow/telemetry';
+import { createLogger } from '@matchflow/telemetry';
 import { type TestRedis, testRedis } from '@matchflow/testing';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ago, alertLogLines, insertRun, startWebhookReceiver, type WebhookReceiver } from './support/alert-fixtures.js';
 
 /*
  * Alerts (docs/alerts.md): derived from ops and Redis state, notified on change only, to a local
@@ -22,35 +21,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 const serverUrl = process.env.TEST_DATABASE_URL;
 const logger = createLogger({ service: 'test', level: 'silent' });
 const HOUR = 3_600_000;
-
-/** A local Slack-compatible webhook: records every body, answers with the next of `statuses` (the last repeats). */
-interface Receiver {
-  url: string;
-  bodies: SlackPayload[];
-  close(): Promise<void>;
-}
-
-async function startReceiver(statuses: number[] = [200]): Promise<Receiver> {
-  const bodies: SlackPayload[] = [];
-  const server: Server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-    });
-    req.on('end', () => {
-      bodies.push(JSON.parse(text) as SlackPayload);
-      res.statusCode = statuses[Math.min(bodies.length - 1, statuses.length - 1)] ?? 200;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/services/T000/B000/XXXX`,
-    bodies,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 function makeConfig(dir: string, prefix: string, webhookUrl: string | undefined): Config {
   return loadConfig(
@@ -72,56 +42,13 @@ function makeConfig(dir: string, prefix: string, webhookUrl: string | undefined)
   );
 }
 
-interface CraftedRun {
-  runId: string;
-  competition?: string;
-  season?: string;
-  status: 'running' | 'ok' | 'partial' | 'failed';
-  failedStage?: string;
-  trigger?: string;
-  startedAt: Date;
-  finishedAt?: Date;
-  counters?: Record<string, unknown>;
-  error?: string;
-}
-
-async function insertRun(db: Db, run: CraftedRun): Promise<void> {
-  await db.insert(ops.pipelineRuns).values({
-    runId: run.runId,
-    trigger: run.trigger ?? 'schedule',
-    scope: {
-      source: 'sofascore',
-      competitionId: run.competition ?? 'demo-league',
-      competition: '1001',
-      season: run.season ?? '50001',
-    },
-    env: 'staging',
-    status: run.status,
-    failedStage: run.failedStage ?? null,
-    startedAt: run.startedAt,
-    finishedAt: run.finishedAt ?? null,
-    counters: run.counters ?? {},
-    error: run.error ?? null,
-  });
-}
-
-async function logLines(config: Config): Promise<Array<Record<string, unknown>>> {
-  const text = await readFile(config.alerts.log, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-const ago = (ms: number) => new Date(Date.now() - ms);
-
 describe.each(testBackends(process.env))('alerts on %s', (backend) => {
   let database: TestDatabase;
   let db: Db;
   let redis: TestRedis;
   let client: Redis;
   let dir: string;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let config: Config;
 
   beforeAll(async () => {
@@ -138,7 +65,7 @@ describe.each(testBackends(process.env))('alerts on %s', (backend) => {
     await db.execute(sql`TRUNCATE ops.alerts, ops.pipeline_runs CASCADE`);
     await client.del(`${redis.prefix}:breaker:sofascore:state`, `${redis.prefix}:breaker:sofascore:outcomes`);
     dir = await mkdtemp(path.join(tmpdir(), 'matchflow-alerts-'));
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     config = makeConfig(dir, redis.prefix, receiver.url);
   });
   afterEach(async () => {
@@ -189,7 +116,7 @@ describe.each(testBackends(process.env))('alerts on %s', (backend) => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ key: 'run-failed:demo-league.50001', kind: 'run-failed', severity: 'critical' });
     expect(rows[0]?.resolvedAt).toBeInstanceOf(Date);
-    expect((await logLines(config)).map((line) => [line.state, line.key])).toEqual([
+    expect((await alertLogLines(config)).map((line) => [line.state, line.key])).toEqual([
       ['firing', 'run-failed:demo-league.50001'],
       ['resolved', 'run-failed:demo-league.50001'],
     ]);
@@ -292,7 +219,7 @@ describe.each(testBackends(process.env))('alerts on %s', (backend) => {
 
   it('retries a webhook that fails twice, and keeps every line in the alerts log when it is down for good', async () => {
     await receiver.close();
-    receiver = await startReceiver([500, 503, 200]);
+    receiver = await startWebhookReceiver([500, 503, 200]);
     config = makeConfig(dir, redis.prefix, receiver.url);
     await insertRun(db, {
       runId: 'run-a',
@@ -322,12 +249,22 @@ describe.each(testBackends(process.env))('alerts on %s', (backend) => {
       { logged: true, webhook: 'failed', attempts: 3 },
       { logged: true, webhook: 'failed', attempts: 3 },
     ]);
-    expect((await logLines(config)).map((line) => [line.state, line.key])).toEqual([
+    const lines = await alertLogLines(config);
+    expect(lines.filter((line) => line.delivery === undefined).map((line) => [line.state, line.key])).toEqual([
       ['firing', 'run-failed:demo-league.50001'],
       ['firing', 'run-failed:demo-cup.50011'],
       ['resolved', 'run-failed:demo-league.50001'],
     ]);
-    receiver = await startReceiver();
+    // Each notification the webhook gave up on is recorded as such.
+    expect(
+      lines.filter((line) => line.delivery === 'failed').map((line) => [line.channel, line.notification, line.key]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['webhook', 'firing', 'run-failed:demo-cup.50011'],
+        ['webhook', 'resolved', 'run-failed:demo-league.50001'],
+      ]),
+    );
+    receiver = await startWebhookReceiver();
   });
 
   it('quality FAIL fires for the scope and resolves when a later build passes', async () => {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { ConfigError, loadConfig, REDACTED, redactConfig, webhookOrigin } from '@matchflow/config';
+import { type Config, ConfigError, loadConfig, REDACTED, redactConfig, webhookOrigin } from '@matchflow/config';
 import { createLogger } from '@matchflow/telemetry';
 import { describe, expect, it } from 'vitest';
 import { redactForDisplay } from '../../apps/cli/src/commands/config-print.js';
@@ -122,5 +122,34 @@ describe('database and Redis URLs', () => {
     );
     expect(text()).not.toContain('s3cr3t');
     expect(text()).toContain('"username":"ops"');
+  });
+});
+
+describe('the SMTP password of email alerts', () => {
+  const email = {
+    smtp: { host: 'smtp.example.com', port: 587, auth: { user: 'alerts@example.com', pass: 's3cr3t-smtp' } },
+    from: 'alerts@example.com',
+    to: ['ops@example.com'],
+  };
+
+  it('is redacted in config print, redactConfig and log lines, from the file or the environment', () => {
+    const fromFile = loadConfig({}, JSON.stringify({ ...BASE, alerts: { email } }));
+    const fromEnv = loadConfig(
+      { MATCHFLOW_ALERTS__EMAIL__SMTP__AUTH__PASS: 's3cr3t-env' },
+      JSON.stringify({ ...BASE, alerts: { email } }),
+    );
+    expect(fromEnv.alerts.email?.smtp.auth?.pass).toBe('s3cr3t-env');
+    for (const config of [fromFile, fromEnv]) {
+      const shown = redactForDisplay(config) as Config;
+      expect(JSON.stringify(shown)).not.toContain('s3cr3t');
+      expect(shown.alerts.email?.smtp.auth).toEqual({ user: 'alerts@example.com', pass: REDACTED });
+      expect(JSON.stringify(redactConfig(config))).not.toContain('s3cr3t');
+    }
+
+    const { logger, text } = capture();
+    logger.info({ email: fromFile.alerts.email }, 'email settings');
+    logger.info({ alerts: fromFile.alerts }, 'alerts settings');
+    expect(text()).not.toContain('s3cr3t');
+    expect(text()).toContain('"user":"alerts@example.com"');
   });
 });

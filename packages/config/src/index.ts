@@ -14,6 +14,7 @@ export { dueTimesBetween, nextDue, parseSchedule, previousDue, type ScheduleSpec
 export {
   type CompetitionSettings,
   ConfigSchema,
+  EmailAlertSettings,
   Environment,
   LogLevel,
   MissedRunPolicy,

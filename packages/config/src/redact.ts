@@ -6,7 +6,15 @@ export const REDACTED = '[redacted]';
  * Key names that hold secrets anywhere in the config (and in log objects that carry parts of
  * it). Telemetry builds its redaction paths from the same list.
  */
-export const SECRET_KEYS: readonly string[] = ['token', 'password', 'webhookUrl', 'authorization', 'apiKey'];
+export const SECRET_KEYS: readonly string[] = [
+  'token',
+  'password',
+  // nodemailer's name for the SMTP password (`alerts.email.smtp.auth.pass`).
+  'pass',
+  'webhookUrl',
+  'authorization',
+  'apiKey',
+];
 
 /** A copy of the config that is safe to print: secrets replaced, URL passwords masked. */
 export function redactConfig(config: Config): Config {

@@ -337,6 +337,42 @@ export const RetentionSettings = z.strictObject({
   failedJobsDays: positiveInt().default(14),
 });
 
+/** `ops@example.com` or `matchflow <alerts@example.com>`: what nodemailer takes as an address. */
+const mailbox = z
+  .string()
+  .trim()
+  .regex(
+    /^(?:[^<>@\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/,
+    'must be an email address (ops@example.com or "Name <ops@example.com>")',
+  );
+
+/**
+ * The SMTP server alert emails go through (nodemailer). `secure` is TLS from the first byte
+ * (port 465); otherwise the connection is upgraded with STARTTLS when the server offers it.
+ */
+export const SmtpSettings = z
+  .strictObject({
+    host: z.string().trim().min(1),
+    port: int().pipe(z.number().min(1).max(65_535)).default(587),
+    /** Default: true on port 465 (implicit TLS), false otherwise (STARTTLS when offered). */
+    secure: bool().optional(),
+    /** Absent: no AUTH (a relay that trusts the host). `pass` is a secret: redacted wherever config is shown or logged. */
+    auth: z.strictObject({ user: z.string().min(1), pass: z.string().min(1) }).optional(),
+    /** Refuse a server certificate that does not verify. Turn off only for a relay with a self-signed certificate. */
+    tlsRejectUnauthorized: bool().default(true),
+  })
+  .transform((smtp) => ({ ...smtp, secure: smtp.secure ?? smtp.port === 465 }));
+
+/** Email alerts (docs/alerts.md): one message per notification, the same ones the webhook gets. */
+export const EmailAlertSettings = z.strictObject({
+  smtp: SmtpSettings,
+  from: mailbox,
+  to: z.array(mailbox).min(1, 'must list at least one address'),
+  /** Starts every subject. Default: `[matchflow <env>]`. */
+  subjectPrefix: z.string().min(1).optional(),
+});
+export type EmailAlertSettings = z.output<typeof EmailAlertSettings>;
+
 /** Alerts (docs/alerts.md): derived from state, notified on change only. */
 export const AlertSettings = z.strictObject({
   /**
@@ -349,6 +385,8 @@ export const AlertSettings = z.strictObject({
       'must not carry credentials (user:password@host): an incoming webhook authenticates by its path',
     )
     .optional(),
+  /** Email alerts over SMTP, beside the webhook; absent: no email. */
+  email: EmailAlertSettings.optional(),
   /** The alerts log, one JSON line per notification. Defaults to `<logDir>/alerts.log`. */
   log: z.string().min(1).optional(),
   /** Renamed to `log` (the file holds resolved alerts too); a clear error instead of "unknown key". */

@@ -92,11 +92,15 @@ describe('AlertSender', () => {
     expect(await alerts.send(resolved)).toEqual({ logged: true, webhook: 'failed', attempts: 2 });
     expect(hook.bodies).toHaveLength(4);
     const lines = await logLines(path.join(dir, 'nested', 'logs', 'alerts.log'));
-    expect(lines.map((line) => [line.state, line.key])).toEqual([
+    // The notification first, then the record that the webhook gave up on it.
+    expect(lines.map((line) => [line.state ?? line.delivery, line.key])).toEqual([
       ['firing', FIRING.key],
+      ['failed', FIRING.key],
       ['resolved', FIRING.key],
+      ['failed', FIRING.key],
     ]);
-    expect(lines[1]).toMatchObject({ resolvedAt: '2024-05-01T12:03:00.000Z', details: FIRING.details });
+    expect(lines[1]).toMatchObject({ channel: 'webhook', notification: 'firing', attempts: 2, reason: 'HTTP 502' });
+    expect(lines[2]).toMatchObject({ resolvedAt: '2024-05-01T12:03:00.000Z', details: FIRING.details });
   });
 
   it('does not throw when nothing answers at all', async () => {

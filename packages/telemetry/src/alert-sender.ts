@@ -1,50 +1,41 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EmailAlertSettings } from '@matchflow/config';
 import { request } from 'undici';
+import { EmailChannel } from './alert-email.js';
+import { type AlertNotification, type AttemptOutcome, formatDuration } from './alert-notification.js';
 import type { Logger } from './logger.js';
 
-/** How bad an open problem is: `critical` wants someone now, `warning` during the day. */
-export type AlertSeverity = 'warning' | 'critical';
-
-/**
- * One change of an alert's state, the only thing ever notified (docs/alerts.md): a problem
- * appeared (`firing`; `escalated` when an open one got worse) or went away (`resolved`).
- */
-export interface AlertNotification {
-  state: 'firing' | 'resolved';
-  /** A firing notification for a problem already open whose severity rose (warning -> critical). */
-  escalated?: boolean;
-  /** Stable name of the problem: `run-failed:demo-league.50001`. */
-  key: string;
-  /** The key's first segment: `run-failed`, `quality-fail`, `breaker-open`, `blocked`, `stale`, `stuck-run`. */
-  kind: string;
-  severity: AlertSeverity;
-  /** One line a person understands without the details. */
-  summary: string;
-  /** What to start an investigation from (run id, failed stage, checks, ...); flat values read best. */
-  details: Record<string, unknown>;
-  openedAt: Date;
-  /** Set on `resolved`. */
-  resolvedAt?: Date;
-  /** `dev`, `staging`, `prod`: said in every message so a shared channel can tell them apart. */
-  env: string;
-}
+export type { AlertNotification, AlertSeverity } from './alert-notification.js';
+export { formatDuration } from './alert-notification.js';
 
 export interface AlertSenderOptions {
-  /** Slack-compatible incoming webhook; without one, notifications only go to the log file. */
+  /** Slack-compatible incoming webhook; without one, notifications only go to the log file (and email). */
   webhookUrl?: string | undefined;
+  /** SMTP and addresses for email alerts (`alerts.email`); without them, no email. */
+  email?: EmailAlertSettings | undefined;
   /** The alerts log: one JSON line per notification, always written (directories created). */
   logFile: string;
-  /** Deliveries per notification, the first included. */
+  /** Deliveries per notification and channel, the first included. */
   attempts: number;
   /** Wait before the second attempt; doubled for each later one, with jitter (x0.5 to x1.5). */
   backoffMs: number;
-  /** Per attempt: connect, headers and body together. */
+  /** Per attempt: connect, headers and body together (SMTP: connecting, the greeting, each reply). */
   timeoutMs: number;
   logger: Logger;
   /** For tests: the jitter source (default Math.random). */
   random?: () => number;
+}
+
+/** A channel a notification goes out on, beside the alerts log. */
+export type AlertChannel = 'webhook' | 'email';
+
+/** What became of one notification on one configured channel. */
+export interface ChannelDelivery {
+  result: 'sent' | 'failed';
+  /** Attempts made on this channel. */
+  attempts: number;
 }
 
 /** What became of one notification. */
@@ -55,6 +46,8 @@ export interface AlertDelivery {
   webhook: 'sent' | 'failed' | 'none';
   /** Webhook attempts made. */
   attempts: number;
+  /** Present when email is configured (`alerts.email`). */
+  email?: ChannelDelivery;
 }
 
 /** Longest wait between two attempts, whatever the backoff doubled to. */
@@ -66,39 +59,79 @@ const MAX_FIELD_CHARS = 300;
 const COLORS = { critical: '#d00000', warning: '#f2c744', resolved: '#2eb886' } as const;
 
 /**
- * Delivers alert notifications: always a JSON line in the alerts log first, then, when a webhook
- * is configured, a Slack-compatible POST retried with exponential backoff and jitter. Never
- * throws: an alert that cannot be delivered is logged (and stays in the alerts log), it must not
- * take the process that noticed the problem down with it.
+ * Delivers alert notifications: always a JSON line in the alerts log first, then, on each
+ * configured channel (a Slack-compatible webhook, email over SMTP) at the same time, a delivery
+ * retried with exponential backoff and jitter. A channel that fails does not hold up the other;
+ * one that gives up adds a `"delivery":"failed"` line to the alerts log. Never throws: an alert
+ * that cannot be delivered must not take the process that noticed the problem down with it.
+ * `close()` releases the email transport.
  */
 export class AlertSender {
   private readonly options: AlertSenderOptions;
   private readonly random: () => number;
+  private readonly email: EmailChannel | undefined;
 
   constructor(options: AlertSenderOptions) {
     this.options = options;
     this.random = options.random ?? Math.random;
+    this.email = options.email ? new EmailChannel(options.email, options.timeoutMs) : undefined;
   }
 
   async send(notification: AlertNotification): Promise<AlertDelivery> {
-    const logged = await this.appendToLog(notification);
+    const logged = await this.appendToLog(notification.key, alertLogLine(notification));
     const { webhookUrl } = this.options;
-    if (!webhookUrl) return { logged, webhook: 'none', attempts: 0 };
+    const email = this.email;
     const body = JSON.stringify(slackPayload(notification));
+    const [webhook, mailed] = await Promise.all([
+      webhookUrl ? this.deliver('webhook', notification, () => this.post(webhookUrl, body)) : undefined,
+      email ? this.deliver('email', notification, () => email.sendOnce(notification)) : undefined,
+    ]);
+    return {
+      logged,
+      webhook: webhook?.result ?? 'none',
+      attempts: webhook?.attempts ?? 0,
+      ...(mailed ? { email: mailed } : {}),
+    };
+  }
+
+  /** Release the email transport (nothing stays open between sends; see `EmailChannel`). */
+  close(): void {
+    this.email?.close();
+  }
+
+  /** Up to `attempts` tries with backoff; a failure for good goes to the alerts log as well. */
+  private async deliver(
+    channel: AlertChannel,
+    notification: AlertNotification,
+    attemptOnce: () => Promise<AttemptOutcome>,
+  ): Promise<ChannelDelivery> {
     const attempts = Math.max(1, this.options.attempts);
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
-      const outcome = await this.post(webhookUrl, body);
-      if (outcome.ok) return { logged, webhook: 'sent', attempts: attempt };
+      const outcome = await attemptOnce();
+      if (outcome.ok) return { result: 'sent', attempts: attempt };
       const last = attempt === attempts || !outcome.retryable;
-      // The webhook URL is a credential (Slack's holds the token): never log it.
+      // The webhook URL and the SMTP password are credentials: neither is in what is logged.
       this.options.logger.warn(
-        { key: notification.key, state: notification.state, attempt, status: outcome.status, err: outcome.error },
-        last ? 'alert webhook failed: giving up (the alert is in the alerts log)' : 'alert webhook failed: retrying',
+        { key: notification.key, state: notification.state, attempt, reason: outcome.reason, err: outcome.error },
+        last
+          ? `alert ${channel} failed: giving up (the alert is in the alerts log)`
+          : `alert ${channel} failed: retrying`,
       );
-      if (last) return { logged, webhook: 'failed', attempts: attempt };
+      if (last) {
+        await this.appendToLog(notification.key, {
+          time: new Date().toISOString(),
+          delivery: 'failed',
+          channel,
+          key: notification.key,
+          notification: notification.escalated ? 'escalated' : notification.state,
+          attempts: attempt,
+          reason: outcome.reason ?? 'error',
+        });
+        return { result: 'failed', attempts: attempt };
+      }
       await sleep(this.backoff(attempt));
     }
-    return { logged, webhook: 'failed', attempts };
+    return { result: 'failed', attempts };
   }
 
   private backoff(attempt: number): number {
@@ -106,24 +139,18 @@ export class AlertSender {
     return Math.round(base * (0.5 + this.random()));
   }
 
-  private async appendToLog(notification: AlertNotification): Promise<boolean> {
+  private async appendToLog(key: string, line: Record<string, unknown>): Promise<boolean> {
     try {
       await mkdir(path.dirname(this.options.logFile), { recursive: true });
-      await appendFile(this.options.logFile, `${JSON.stringify(alertLogLine(notification))}\n`, 'utf8');
+      await appendFile(this.options.logFile, `${JSON.stringify(line)}\n`, 'utf8');
       return true;
     } catch (error) {
-      this.options.logger.error(
-        { err: error, key: notification.key, file: this.options.logFile },
-        'could not append to the alerts log',
-      );
+      this.options.logger.error({ err: error, key, file: this.options.logFile }, 'could not append to the alerts log');
       return false;
     }
   }
 
-  private async post(
-    url: string,
-    body: string,
-  ): Promise<{ ok: boolean; retryable: boolean; status?: number; error?: unknown }> {
+  private async post(url: string, body: string): Promise<AttemptOutcome> {
     const { timeoutMs } = this.options;
     try {
       const response = await request(url, {
@@ -136,11 +163,13 @@ export class AlertSender {
       });
       await response.body.dump();
       const status = response.statusCode;
-      if (status >= 200 && status < 300) return { ok: true, retryable: false, status };
+      if (status >= 200 && status < 300) return { ok: true, retryable: false };
       // A 4xx other than 429 means the hook or the payload is wrong: asking again will not help.
-      return { ok: false, retryable: status === 429 || status >= 500, status };
+      return { ok: false, retryable: status === 429 || status >= 500, reason: `HTTP ${status}` };
     } catch (error) {
-      return { ok: false, retryable: true, error };
+      // The code only (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT): an error's message may quote the URL.
+      const code = (error as { code?: unknown }).code;
+      return { ok: false, retryable: true, reason: typeof code === 'string' ? code : 'error', error };
     }
   }
 }
@@ -223,16 +252,4 @@ function fieldValue(value: unknown): string {
 
 function isShort(value: unknown): boolean {
   return fieldValue(value).length <= 40;
-}
-
-/** `95_000` -> `1m 35s`, `7_380_000` -> `2h 3m`. */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  const minutes = Math.floor((seconds % 3_600) / 60);
-  if (days > 0) return `${days}d ${hours}h`;
-  if (hours > 0) return `${hours}h ${minutes}m`;
-  if (minutes > 0) return `${minutes}m ${seconds % 60}s`;
-  return `${seconds}s`;
 }

@@ -1,11 +1,12 @@
+export { type AlertEmail, alertEmail } from './alert-email.js';
+export { type AlertNotification, type AlertSeverity, formatDuration } from './alert-notification.js';
 export {
+  type AlertChannel,
   type AlertDelivery,
-  type AlertNotification,
   AlertSender,
   type AlertSenderOptions,
-  type AlertSeverity,
   alertLogLine,
-  formatDuration,
+  type ChannelDelivery,
   type SlackPayload,
   slackPayload,
 } from './alert-sender.js';

@@ -10,7 +10,7 @@ export interface AlertLoopOptions extends AlertDeps {
 export interface AlertLoop {
   /** Evaluate now (waits for one in progress first); resolves with that evaluation, or undefined when it failed. */
   evaluateNow(): Promise<AlertEvaluation | undefined>;
-  /** Stop: no evaluation starts after this; waits for the one in progress. */
+  /** Stop: no evaluation starts after this; waits for the one in progress, then closes the sender it made. */
   stop(): Promise<void>;
 }
 
@@ -23,7 +23,9 @@ export interface AlertLoop {
  */
 export function startAlertLoop(options: AlertLoopOptions): AlertLoop {
   const intervalMs = options.intervalMs ?? options.config.alerts.intervalMs;
-  const deps: AlertDeps = { ...options, sender: options.sender ?? alertSender(options.config, options.logger) };
+  // One sender (and email transport) for the loop's life, closed by stop(); a given one is the caller's.
+  const own = options.sender ? undefined : alertSender(options.config, options.logger);
+  const deps: AlertDeps = { ...options, sender: options.sender ?? own };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<AlertEvaluation | undefined> = Promise.resolve(undefined);
@@ -59,6 +61,7 @@ export function startAlertLoop(options: AlertLoopOptions): AlertLoop {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+      own?.close();
     },
   };
 }

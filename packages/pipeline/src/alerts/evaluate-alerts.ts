@@ -41,7 +41,7 @@ export interface AlertDeps {
   redis?: Redis | undefined;
   config: AlertConfig;
   logger: Logger;
-  /** Delivers the notifications (default: an `AlertSender` over `config.alerts`). */
+  /** Delivers the notifications (default: an `AlertSender` over `config.alerts`, made and closed per evaluation). */
   sender?: Pick<AlertSender, 'send'>;
 }
 
@@ -57,10 +57,14 @@ export interface AlertEvaluation {
   heartbeats: number;
 }
 
-/** The sender `evaluateAlerts` uses when none is given: the webhook and log of `config.alerts`. */
+/**
+ * The sender `evaluateAlerts` uses when none is given: the log, webhook and email of
+ * `config.alerts`. Its owner calls `close()` when done (it holds the email transport).
+ */
 export function alertSender(config: Pick<AlertConfig, 'alerts'>, logger: Logger): AlertSender {
   return new AlertSender({
     webhookUrl: config.alerts.webhookUrl,
+    email: config.alerts.email,
     logFile: config.alerts.log,
     attempts: config.alerts.attempts,
     backoffMs: config.alerts.backoffMs,
@@ -110,14 +114,22 @@ export async function evaluateAlerts(deps: AlertDeps & { now?: Date }): Promise<
     return { problems, notifications: await applyTransitions(tx, problems, new Set(unknown), now, config.env) };
   });
 
-  const sender = deps.sender ?? alertSender(config, logger);
   const deliveries: AlertDelivery[] = [];
-  for (const notification of transitions.notifications) {
-    logger[notification.state === 'firing' ? 'warn' : 'info'](
-      { key: notification.key, severity: notification.severity, summary: notification.summary },
-      notification.state === 'firing' ? 'alert firing' : 'alert resolved',
-    );
-    deliveries.push(await sender.send(notification));
+  if (transitions.notifications.length > 0) {
+    // A sender made here is this evaluation's to close; one passed in belongs to the caller (the loop).
+    const own = deps.sender ? undefined : alertSender(config, logger);
+    const sender = deps.sender ?? (own as AlertSender);
+    try {
+      for (const notification of transitions.notifications) {
+        logger[notification.state === 'firing' ? 'warn' : 'info'](
+          { key: notification.key, severity: notification.severity, summary: notification.summary },
+          notification.state === 'firing' ? 'alert firing' : 'alert resolved',
+        );
+        deliveries.push(await sender.send(notification));
+      }
+    } finally {
+      own?.close();
+    }
   }
 
   let heartbeats = 0;
