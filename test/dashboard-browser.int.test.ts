@@ -124,6 +124,46 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
     }
   });
 
+  it('draws the Trends charts of the run, in the light and the dark scheme', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      try {
+        await page.emulateMedia({ colorScheme });
+        expect((await page.goto(`${dashboard.url}/`))?.status()).toBe(200);
+        const trends = page.locator('section#trends');
+        await trends.waitFor({ state: 'visible' });
+        expect(await trends.locator('svg.chart[role="img"]').count()).toBe(6);
+        // Today's bar: the one run, ok.
+        const today = new Date().toISOString().slice(0, 10);
+        expect(
+          await trends.locator(`rect[data-category="${today}"][data-series="ok"]`).getAttribute('data-value'),
+        ).toBe('1');
+        // One point per chart for the run: its duration, its matches (15), its upstream requests.
+        const duration = trends.locator(`#trend-duration circle[data-run="${runId}"]`);
+        expect(Number(await duration.getAttribute('data-value'))).toBeGreaterThan(0);
+        expect(await trends.locator(`#trend-matches circle[data-run="${runId}"]`).getAttribute('data-value')).toBe(
+          '15',
+        );
+        expect(
+          Number(await trends.locator(`#trend-requests circle[data-run="${runId}"]`).getAttribute('data-value')),
+        ).toBeGreaterThan(0);
+        expect(await trends.locator('#trend-stages g.series').count()).toBeGreaterThan(3);
+        // Drawn, not just present: the marker has a size on the screen.
+        expect((await duration.boundingBox())?.width).toBeGreaterThan(2);
+        // The text alternative: the table opens and lists the run.
+        await trends.locator('[data-chart="trend-duration"] summary').click();
+        await expect.poll(() => trends.locator(`#trend-duration-table tr[data-run="${runId}"]`).isVisible()).toBe(true);
+        // The scheme took: the page's background follows it.
+        const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+        expect(background).toBe(colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 247, 249)');
+        await page.screenshot({ path: path.join(ARTIFACTS, `ops-page-${colorScheme}.png`), fullPage: true });
+        await trends.screenshot({ path: path.join(ARTIFACTS, `ops-trends-${colorScheme}.png`) });
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
   it('exports the run in /metrics', async () => {
     const text = await (await fetch(`${dashboard.url}/metrics`)).text();
     expect(text).toMatch(/^matchflow_upstream_requests_total\{source="sofascore",status="200"\} [1-9]\d*$/m);

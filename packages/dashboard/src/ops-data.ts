@@ -515,3 +515,133 @@ export interface QueueDepth {
 export async function queueDepths(resources: DashboardResources): Promise<QueueDepth[]> {
   return Promise.all(resources.queues().map(async (queue) => ({ queue: queue.name, ...(await queueCounts(queue)) })));
 }
+
+/** Runs per UTC day by how they ended, for the Trends section. */
+export interface DayOutcomes {
+  /** The UTC day's start, ms since epoch. */
+  dayMs: number;
+  ok: number;
+  partial: number;
+  failed: number;
+  running: number;
+}
+
+/** One competition run as the Trends charts plot it. */
+export interface TrendRun {
+  runId: string;
+  trigger: string;
+  status: string;
+  startedMs: number;
+  finishedMs: number | null;
+  /** `counters.matches`; undefined when the run did not record it. */
+  matches: number | undefined;
+  /** `counters.qualityScore` (0..1); undefined when the run ran no quality checks. */
+  qualityScore: number | undefined;
+  /** Upstream requests its stage rows counted (`counters.requests`, summed). */
+  requests: number;
+  /**
+   * Wall time per stage (ms): first start to last finish over the stage's rows, so ingest's
+   * hundreds of parallel jobs give the time the run spent in ingest, not their sum. Null while
+   * any of the stage's rows runs.
+   */
+  stageWallMs: Record<string, number | null>;
+}
+
+export interface RunTrends {
+  /** The window's start: the first of `days` UTC days, the last being today. */
+  sinceMs: number;
+  days: DayOutcomes[];
+  /** At most `limit` competition runs started in the window, oldest first. */
+  runs: TrendRun[];
+  /** The stages these runs recorded, in `order` (`stageOrder`); unknown ones after. */
+  stages: string[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * What the Trends charts plot, over the last `days` UTC days: runs per day by status (one
+ * query), and the newest `limit` runs with their counters and per-stage wall times (one query).
+ * Competition runs only: runs of a standalone stage (`scope.stage`) have no matches, quality
+ * score or pipeline stages, and would read as gaps.
+ */
+export async function runTrends(
+  db: Db,
+  options: { nowMs: number; days: number; limit: number; order: readonly string[] },
+): Promise<RunTrends> {
+  const sinceMs = (Math.floor(options.nowMs / DAY_MS) - (options.days - 1)) * DAY_MS;
+  const since = sql`to_timestamp(${sinceMs / 1000})`;
+  const [perDay, runs] = await Promise.all([
+    rows<{ day_ms: unknown; status: string; runs: unknown }>(
+      db,
+      sql`SELECT extract(epoch FROM date_trunc('day', started_at AT TIME ZONE 'UTC'))::float8 * 1000 AS day_ms,
+            status, count(*)::int AS runs
+          FROM ops.pipeline_runs
+          WHERE started_at >= ${since} AND scope->>'stage' IS NULL
+          GROUP BY 1, 2`,
+    ),
+    rows<Record<string, unknown>>(
+      db,
+      sql`SELECT r.run_id, r.trigger, r.status, r.counters,
+            extract(epoch FROM r.started_at)::float8 * 1000 AS started_ms,
+            extract(epoch FROM r.finished_at)::float8 * 1000 AS finished_ms,
+            s.stages, coalesce(s.requests, 0)::float8 AS requests
+          FROM (
+            SELECT run_id, trigger, status, counters, started_at, finished_at FROM ops.pipeline_runs
+            WHERE started_at >= ${since} AND scope->>'stage' IS NULL
+            ORDER BY started_at DESC, run_id DESC LIMIT ${options.limit}
+          ) r
+          LEFT JOIN LATERAL (
+            SELECT jsonb_object_agg(stage, wall_ms) AS stages, sum(requests) AS requests
+            FROM (
+              SELECT stage,
+                CASE WHEN bool_or(finished_at IS NULL) THEN NULL
+                     ELSE extract(epoch FROM max(finished_at) - min(started_at))::float8 * 1000 END AS wall_ms,
+                sum(CASE WHEN jsonb_typeof(counters->'requests') = 'number'
+                         THEN (counters->>'requests')::float8 ELSE 0 END) AS requests
+              FROM ops.stage_runs WHERE run_id = r.run_id GROUP BY stage
+            ) per_stage
+          ) s ON true
+          ORDER BY r.started_at, r.run_id`,
+    ),
+  ]);
+  const days: DayOutcomes[] = Array.from({ length: options.days }, (_, index) => ({
+    dayMs: sinceMs + index * DAY_MS,
+    ok: 0,
+    partial: 0,
+    failed: 0,
+    running: 0,
+  }));
+  for (const row of perDay) {
+    const day = days[Math.round((num(row.day_ms) - sinceMs) / DAY_MS)];
+    if (day && (row.status === 'ok' || row.status === 'partial' || row.status === 'failed' || row.status === 'running'))
+      day[row.status] += num(row.runs);
+  }
+  const numberOrUndefined = (value: unknown) => (typeof value === 'number' ? value : undefined);
+  const trendRuns = runs.map((row): TrendRun => {
+    const counters = (typeof row.counters === 'object' && row.counters !== null ? row.counters : {}) as Record<
+      string,
+      unknown
+    >;
+    const stages = (typeof row.stages === 'object' && row.stages !== null ? row.stages : {}) as Record<string, unknown>;
+    return {
+      runId: String(row.run_id),
+      trigger: String(row.trigger),
+      status: String(row.status),
+      startedMs: num(row.started_ms),
+      finishedMs: numOrNull(row.finished_ms),
+      matches: numberOrUndefined(counters.matches),
+      qualityScore: numberOrUndefined(counters.qualityScore),
+      requests: num(row.requests),
+      stageWallMs: Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, numOrNull(ms)])),
+    };
+  });
+  const rank = (stage: string) => {
+    const index = options.order.indexOf(stage);
+    return index === -1 ? options.order.length : index;
+  };
+  const stages = [...new Set(trendRuns.flatMap((run) => Object.keys(run.stageWallMs)))].sort(
+    (a, b) => rank(a) - rank(b) || (a < b ? -1 : 1),
+  );
+  return { sinceMs, days, runs: trendRuns, stages };
+}

@@ -15,6 +15,7 @@ function page(stages: StageOverview[], stageRuns: OpsPageData['stageRuns']): str
     env: 'test',
     nowMs: NOW,
     runs: none,
+    trends: { ok: true, value: { sinceMs: NOW, days: [], runs: [], stages: [] } },
     freshness: none,
     snapshot: { ok: true, value: undefined },
     quality: { ok: true, value: undefined },

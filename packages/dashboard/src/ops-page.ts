@@ -1,3 +1,4 @@
+import { barChart, CHART_STYLE, type ChartSeries, lineChart } from './charts.js';
 import { html, SafeHtml } from './html.js';
 import {
   type Freshness,
@@ -10,7 +11,9 @@ import {
   queueDepths,
   type RunQuality,
   type RunSummary,
+  type RunTrends,
   recentRuns,
+  runTrends,
   type SourceState,
   type StageLastRun,
   type StageOverview,
@@ -18,6 +21,7 @@ import {
   sourceStates,
   stageOrder,
   stageOverview,
+  type TrendRun,
 } from './ops-data.js';
 import { type DashboardConfig, type DashboardResources, withDeadline } from './resources.js';
 
@@ -31,6 +35,10 @@ import { type DashboardConfig, type DashboardResources, withDeadline } from './r
 
 /** Runs listed. */
 export const OPS_PAGE_RUNS = 20;
+/** The Trends charts: runs per day over this many UTC days (today the last) ... */
+export const TRENDS_DAYS = 14;
+/** ... and per run, the newest this many competition runs in those days. */
+export const TRENDS_RUNS = 50;
 
 type Part<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -38,6 +46,8 @@ export interface OpsPageData {
   env: string;
   nowMs: number;
   runs: Part<RunSummary[]>;
+  /** What the Trends charts plot. */
+  trends: Part<RunTrends>;
   freshness: Part<Freshness[]>;
   snapshot: Part<LatestSnapshot | undefined>;
   quality: Part<RunQuality | undefined>;
@@ -69,8 +79,11 @@ export async function loadOpsData(options: {
   const db = () => resources.db();
   const stages = stageOverview(registry, config);
   const standalone = stages.filter((stage) => stage.kind === 'standalone').map((stage) => stage.name);
-  const [runs, fresh, snapshot, quality, sources, queues, stageRuns] = await Promise.all([
+  const [runs, trends, fresh, snapshot, quality, sources, queues, stageRuns] = await Promise.all([
     part('the database', async () => recentRuns(await db(), OPS_PAGE_RUNS, stageOrder(registry))),
+    part('the database', async () =>
+      runTrends(await db(), { nowMs, days: TRENDS_DAYS, limit: TRENDS_RUNS, order: stageOrder(registry) }),
+    ),
     part('the database', async () => freshness(await db(), config, nowMs)),
     part('the database', async () => latestSnapshot(await db())),
     part('the database', async () => lastRunQuality(await db())),
@@ -78,7 +91,19 @@ export async function loadOpsData(options: {
     part('redis', () => queueDepths(resources)),
     part('the database', async () => lastStageRuns(await db(), standalone)),
   ]);
-  return { env: config.env, nowMs, runs, freshness: fresh, snapshot, quality, sources, queues, stages, stageRuns };
+  return {
+    env: config.env,
+    nowMs,
+    runs,
+    trends,
+    freshness: fresh,
+    snapshot,
+    quality,
+    sources,
+    queues,
+    stages,
+    stageRuns,
+  };
 }
 
 export async function loadOpsPage(options: {
@@ -202,6 +227,102 @@ function runsSection(data: OpsPageData): SafeHtml {
           </li>`;
         })}</ol>`;
   return html`<section id="runs"><h2>Recent runs</h2>${body}</section>`;
+}
+
+const RUN_TONE: Readonly<Record<string, string>> = { failed: 'bad', partial: 'warn', running: 'info' };
+
+/** One point per run: at its start, its id and status as `data-run` / `data-status`. */
+function perRun(runs: readonly TrendRun[], value: (run: TrendRun) => number | null | undefined) {
+  return runs.map((run) => ({
+    x: run.startedMs,
+    y: value(run) ?? null,
+    label: `${iso(run.startedMs).slice(0, 16).replace('T', ' ')} ${run.runId}`,
+    data: { run: run.runId, status: run.status },
+    tone: RUN_TONE[run.status],
+  }));
+}
+
+function trendsSection(data: OpsPageData): SafeHtml {
+  const title = html`<h2>Trends</h2>`;
+  if (!data.trends.ok) return html`<section id="trends">${title}${unavailable(data.trends.error)}</section>`;
+  const { days, runs, stages } = data.trends.value;
+  const inWindow = `competition runs started in the last ${TRENDS_DAYS} days (UTC), the newest ${TRENDS_RUNS} at most`;
+  const noRuns = `No competition runs in the last ${TRENDS_DAYS} days.`;
+  const count = (value: number) => String(Math.round(value * 100) / 100);
+  const outcomes = barChart({
+    id: 'trend-outcomes',
+    title: 'Run outcomes per day',
+    description: `Competition runs started per UTC day over the last ${TRENDS_DAYS} days, stacked by status: ok, partial, failed, still running. From ops.pipeline_runs.`,
+    categories: days.map((day) => ({
+      key: iso(day.dayMs).slice(0, 10),
+      label: iso(day.dayMs).slice(5, 10),
+      values: { ok: day.ok, partial: day.partial, failed: day.failed, running: day.running },
+    })),
+    stacks: [
+      { key: 'ok', name: 'ok', className: 'good' },
+      { key: 'partial', name: 'partial', className: 'warn' },
+      { key: 'failed', name: 'failed', className: 'bad' },
+      { key: 'running', name: 'running', className: 'info' },
+    ],
+    xHeading: 'day (UTC)',
+    emptyMessage: noRuns,
+  });
+  const duration = lineChart({
+    id: 'trend-duration',
+    title: 'Run duration',
+    description: `How long each run took, start to finish, at its start; failed runs marked red, partial ones amber. ${inWindow}. From ops.pipeline_runs.`,
+    series: [
+      {
+        key: 'run',
+        name: 'run',
+        points: perRun(runs, (run) => (run.finishedMs === null ? null : run.finishedMs - run.startedMs)),
+      },
+    ],
+    formatY: formatDuration,
+    emptyMessage: noRuns,
+  });
+  const stageSeries: ChartSeries[] = stages.map((stage) => ({
+    key: stage,
+    name: stage,
+    points: perRun(runs, (run) => (stage in run.stageWallMs ? run.stageWallMs[stage] : null)),
+  }));
+  const stageDurations = lineChart({
+    id: 'trend-stages',
+    title: 'Stage durations',
+    description: `Wall time of each stage per run: first start to last finish of the stage's rows, so ingest is the time the run spent ingesting, not the sum of its parallel jobs. ${inWindow}. From ops.stage_runs.`,
+    series: stageSeries,
+    formatY: formatDuration,
+    emptyMessage: noRuns,
+  });
+  const matches = lineChart({
+    id: 'trend-matches',
+    title: 'Matches ingested per run',
+    description: `The matches each run ingested (its matches counter). ${inWindow}. From ops.pipeline_runs.`,
+    series: [{ key: 'matches', name: 'matches', points: perRun(runs, (run) => run.matches) }],
+    formatY: count,
+    emptyMessage: runs.length === 0 ? noRuns : 'No run recorded matches.',
+  });
+  const quality = lineChart({
+    id: 'trend-quality',
+    title: 'Quality score per run',
+    description: `The quality score of each run that ran the checks, 0 to 1 (its qualityScore counter). ${inWindow}. From ops.pipeline_runs.`,
+    series: [{ key: 'quality', name: 'quality score', points: perRun(runs, (run) => run.qualityScore) }],
+    formatY: (value) => value.toFixed(2),
+    yDomain: [0, 1],
+    emptyMessage: runs.length === 0 ? noRuns : 'No run recorded a quality score.',
+  });
+  const requests = lineChart({
+    id: 'trend-requests',
+    title: 'Upstream requests per run',
+    description: `Upstream requests each run made, summed over its stage rows (their requests counter); a rebuild makes none. ${inWindow}. From ops.stage_runs.`,
+    series: [{ key: 'requests', name: 'requests', points: perRun(runs, (run) => run.requests) }],
+    formatY: count,
+    emptyMessage: noRuns,
+  });
+  return html`<section id="trends">${title}
+    <p class="small muted">${inWindow}; runs of a standalone stage are not counted. Each chart's data is in the table under it.</p>
+    <div class="charts">${outcomes}${duration}${stageDurations}${matches}${quality}${requests}</div>
+  </section>`;
 }
 
 function freshnessSection(data: OpsPageData): SafeHtml {
@@ -364,7 +485,8 @@ function round(value: number): string {
 }
 
 const STYLE = `
-:root{--bg:#f6f7f9;--card:#fff;--text:#1d232b;--muted:#5f6b7a;--line:#e2e6eb;--good:#1a7f37;--warn:#9a6700;--bad:#cf222e;--info:#0969da}
+:root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--text:#1d232b;--muted:#5f6b7a;--line:#e2e6eb;--track:#eef1f4;--badge-text:#fff;--link:#0969da;--good:#1a7f37;--warn:#9a6700;--bad:#cf222e;--info:#0969da;--series-0:#0969da;--series-1:#bc4c00;--series-2:#8250df;--series-3:#1a7f37;--series-4:#bf3989;--series-5:#57606a}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--text:#e6edf3;--muted:#9198a1;--line:#30363d;--track:#21262d;--badge-text:#0d1117;--link:#58a6ff;--good:#3fb950;--warn:#d29922;--bad:#f85149;--info:#58a6ff;--series-0:#58a6ff;--series-1:#f0883e;--series-2:#bc8cff;--series-3:#3fb950;--series-4:#ff7bba;--series-5:#9198a1}}
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--text)}
 header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.25rem;padding:.8rem 1rem;background:#1d232b;color:#fff}
@@ -374,7 +496,8 @@ header a{color:#9ecbff;text-decoration:none}
 header .env{color:#c9d1d9;font-size:.85rem}
 main{max-width:1200px;margin:0 auto;padding:.75rem;display:grid;gap:.75rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr))}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .9rem;min-width:0}
-section#runs,section#stages{grid-column:1/-1}
+section#runs,section#trends,section#stages{grid-column:1/-1}
+main a{color:var(--link)}
 h2{font-size:1rem;margin:.2rem 0 .6rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.3rem .45rem;border-bottom:1px solid var(--line);vertical-align:top}
@@ -384,7 +507,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
 .muted{color:var(--muted)}.small{font-size:.85rem}
 .error{color:var(--bad)}.bad-text{color:var(--bad);font-style:normal}
-.badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.78rem;font-weight:600;color:#fff;background:var(--info);white-space:nowrap}
+.badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.78rem;font-weight:600;color:var(--badge-text);background:var(--info);white-space:nowrap}
 .badge.good{background:var(--good)}.badge.warn{background:var(--warn)}.badge.bad{background:var(--bad)}
 ol.runs{list-style:none;margin:0;padding:0}
 li.run{border-top:1px solid var(--line);padding:.55rem 0}
@@ -395,7 +518,7 @@ li.run:first-child{border-top:0}
 .stage{display:grid;grid-template-columns:7.5rem 1fr 6.5rem;gap:.5rem;align-items:center;font-size:.82rem}
 .stage-name{color:var(--muted);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .stage-time{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.track{position:relative;height:.7rem;background:#eef1f4;border-radius:3px}
+.track{position:relative;height:.7rem;background:var(--track);border-radius:3px}
 .bar{position:absolute;top:0;bottom:0;border-radius:3px;background:var(--info)}
 .bar.good{background:var(--good)}.bar.warn{background:var(--warn)}.bar.bad{background:var(--bad)}
 dl.facts{display:grid;grid-template-columns:auto 1fr;gap:.25rem .9rem;margin:0}
@@ -412,7 +535,7 @@ export function renderOpsPage(data: OpsPageData): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="30">
 <title>matchflow ops</title>
-<style>${new SafeHtml(STYLE)}</style>
+<style>${new SafeHtml(STYLE + CHART_STYLE)}</style>
 </head>
 <body>
 <header>
@@ -422,6 +545,7 @@ export function renderOpsPage(data: OpsPageData): SafeHtml {
 </header>
 <main>
 ${runsSection(data)}
+${trendsSection(data)}
 ${freshnessSection(data)}
 ${snapshotSection(data)}
 ${sourcesSection(data)}
