@@ -42,6 +42,8 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
   let fleet: Fleet;
   let dashboard: DashboardServer;
   let browser: Browser;
+  /** The two runs, oldest first; `runId` is the newer. */
+  const runIds: string[] = [];
   let runId: string;
 
   beforeAll(async () => {
@@ -67,19 +69,24 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
     );
     database = await createTestDatabase(serverUrl ? 'postgres' : 'pglite', { serverUrl, label: 'dashboard_browser' });
     fleet = Fleet.start({ config, db: database.db, logger });
-    const started = await triggerRun(
-      { db: database.db, producer: fleet.producer, config },
-      { competitionId: 'demo-cup', season: '50011', mode: 'full', trigger: 'cli' },
-    );
-    if (started.outcome !== 'started') throw new Error('run not started');
-    runId = started.runId;
-    await vi.waitFor(
-      async () => {
-        const [run] = await database.db.select().from(ops.pipelineRuns).where(eq(ops.pipelineRuns.runId, runId));
-        expect(run?.status).toBe('ok');
-      },
-      { timeout: 120_000, interval: 250 },
-    );
+    // Two runs of the cup, one after the other: the charts plot one point per run.
+    for (let index = 0; index < 2; index += 1) {
+      const started = await triggerRun(
+        { db: database.db, producer: fleet.producer, config },
+        { competitionId: 'demo-cup', season: '50011', mode: 'full', trigger: 'cli' },
+      );
+      if (started.outcome !== 'started') throw new Error(`run ${index + 1} not started: ${started.outcome}`);
+      const id = started.runId;
+      await vi.waitFor(
+        async () => {
+          const [run] = await database.db.select().from(ops.pipelineRuns).where(eq(ops.pipelineRuns.runId, id));
+          expect(run?.status).toBe('ok');
+        },
+        { timeout: 120_000, interval: 250 },
+      );
+      runIds.push(id);
+    }
+    runId = runIds[1] as string;
     dashboard = await createDashboardServer({ config, db: database.db, logger, port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox'] });
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -124,7 +131,9 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
     }
   });
 
-  it('draws the Trends charts of the run, in the light and the dark scheme', async () => {
+  it('draws the Trends charts of both runs, matching ops, in the light and the dark scheme', async () => {
+    const recorded = await database.db.select().from(ops.pipelineRuns);
+    const stageRows = await database.db.select().from(ops.stageRuns);
     for (const colorScheme of ['light', 'dark'] as const) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       try {
@@ -133,26 +142,44 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
         const trends = page.locator('section#trends');
         await trends.waitFor({ state: 'visible' });
         expect(await trends.locator('svg.chart[role="img"]').count()).toBe(6);
-        // Today's bar: the one run, ok.
+        // Today's bar: the two runs, both ok.
         const today = new Date().toISOString().slice(0, 10);
         expect(
           await trends.locator(`rect[data-category="${today}"][data-series="ok"]`).getAttribute('data-value'),
-        ).toBe('1');
-        // One point per chart for the run: its duration, its matches (15), its upstream requests.
-        const duration = trends.locator(`#trend-duration circle[data-run="${runId}"]`);
-        expect(Number(await duration.getAttribute('data-value'))).toBeGreaterThan(0);
-        expect(await trends.locator(`#trend-matches circle[data-run="${runId}"]`).getAttribute('data-value')).toBe(
-          '15',
-        );
-        expect(
-          Number(await trends.locator(`#trend-requests circle[data-run="${runId}"]`).getAttribute('data-value')),
-        ).toBeGreaterThan(0);
+        ).toBe('2');
+        // One point per run in every per-run chart, each equal to what ops recorded for that run.
+        for (const chart of ['trend-duration', 'trend-matches', 'trend-quality', 'trend-requests']) {
+          expect(await trends.locator(`#${chart} circle[data-run]`).count(), chart).toBe(2);
+        }
+        for (const id of runIds) {
+          const run = recorded.find((row) => row.runId === id);
+          const counters = run?.counters as { matches?: number; qualityScore?: number };
+          const point = (chart: string) => trends.locator(`#${chart} circle[data-run="${id}"]`);
+          // The database keeps microseconds, a Date milliseconds.
+          const duration = Number(await point('trend-duration').getAttribute('data-value'));
+          expect(
+            Math.abs(duration - ((run?.finishedAt?.getTime() ?? 0) - (run?.startedAt.getTime() ?? 0))),
+          ).toBeLessThan(1);
+          expect(Number(await point('trend-matches').getAttribute('data-value'))).toBe(counters.matches);
+          expect(Number(await point('trend-quality').getAttribute('data-value'))).toBeCloseTo(
+            counters.qualityScore ?? Number.NaN,
+            9,
+          );
+          const requests = stageRows
+            .filter((row) => row.runId === id)
+            .reduce((sum, row) => sum + Number((row.counters as { requests?: number }).requests ?? 0), 0);
+          expect(Number(await point('trend-requests').getAttribute('data-value'))).toBe(requests);
+          expect(requests).toBeGreaterThan(0);
+        }
         expect(await trends.locator('#trend-stages g.series').count()).toBeGreaterThan(3);
         // Drawn, not just present: the marker has a size on the screen.
-        expect((await duration.boundingBox())?.width).toBeGreaterThan(2);
-        // The text alternative: the table opens and lists the run.
+        const marker = trends.locator(`#trend-duration circle[data-run="${runId}"]`);
+        expect((await marker.boundingBox())?.width).toBeGreaterThan(2);
+        // The text alternative: the table opens and lists both runs.
         await trends.locator('[data-chart="trend-duration"] summary').click();
-        await expect.poll(() => trends.locator(`#trend-duration-table tr[data-run="${runId}"]`).isVisible()).toBe(true);
+        for (const id of runIds) {
+          await expect.poll(() => trends.locator(`#trend-duration-table tr[data-run="${id}"]`).isVisible()).toBe(true);
+        }
         // The scheme took: the page's background follows it.
         const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
         expect(background).toBe(colorScheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(246, 247, 249)');
@@ -167,8 +194,10 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
   it('exports the run in /metrics', async () => {
     const text = await (await fetch(`${dashboard.url}/metrics`)).text();
     expect(text).toMatch(/^matchflow_upstream_requests_total\{source="sofascore",status="200"\} [1-9]\d*$/m);
-    expect(text).toMatch(/^matchflow_runs\{status="ok"\} 1$/m);
-    expect(text).toMatch(/^matchflow_job_duration_seconds_count\{queue="ingest",stage="ingest"\} 15$/m);
+    expect(text).toMatch(/^matchflow_runs\{status="ok"\} 2$/m);
+    const ingests = (await database.db.select().from(ops.stageRuns)).filter((row) => row.stage === 'ingest').length;
+    expect(ingests).toBeGreaterThan(0);
+    expect(text).toContain(`matchflow_job_duration_seconds_count{queue="ingest",stage="ingest"} ${ingests}\n`);
     expect(text).toMatch(/^matchflow_freshness_age_seconds\{competition="demo-cup"\} \d/m);
   });
 
