@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '@matchflow/config';
-import { type Db, ops } from '@matchflow/db';
+import type { Db } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import { type AlertEvaluation, evaluateAlerts, startAlertLoop } from '@matchflow/pipeline';
 import { createLogger } from '@matchflow/telemetry';

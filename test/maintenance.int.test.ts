@@ -363,7 +363,7 @@ describe.each(testBackends(process.env))('maintenance on %s', (backend) => {
         // The run-history test's 200-day-old running run; the reaper test's live runs stay.
         'reap-stale-runs': { checked: 5, stale: ['run-history-old-running'], vanished: [] },
         // ... which, closed by the reaper first, retention then deletes (tasks run in order).
-        retention: { rawPayloads: 0, runs: 1, runArtifacts: 0, snapshots: 0 },
+        retention: { rawPayloads: 0, runs: 1, runArtifacts: 0, snapshots: 0, samples: 0 },
         'clean-queues': { completed: 0, failed: 0 },
       });
       const records = await database.db

@@ -141,13 +141,15 @@ describe('npm start -- --once', () => {
           expect(await board.text()).toContain('<title>matchflow queues</title>');
           expect((await fetch(`${url}/api/snapshot`)).status).toBe(200);
           expect((await fetch(`${url}/readyz`)).status).toBe(200);
-          // The hourly update, the nightly maintenance, player enrichment and odds polling are scheduled in Redis.
+          // The hourly update, the nightly maintenance, the ops samples (every minute), player enrichment
+          // and odds polling are scheduled in Redis.
           const schedule = new Queue('schedule', { connection: redis.connect(), prefix: START_PREFIX });
           try {
             const schedulers = await schedule.getJobSchedulers();
             expect(schedulers.map((scheduler) => [scheduler.key, scheduler.pattern]).sort()).toEqual([
               ['competition.demo-league', '0 * * * *'],
               ['maintenance', '30 3 * * *'],
+              ['ops-samples', undefined],
               ['stage.odds', '10 * * * *'],
               ['stage.players', '0 2 * * *'],
             ]);

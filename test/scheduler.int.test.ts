@@ -2,8 +2,10 @@ import { type Config, loadConfig, parseSchedule, previousDue } from '@matchflow/
 import { ops } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
 import {
+  desiredSchedules,
   Fleet,
   handleTick,
+  OPS_SAMPLES_SCHEDULE,
   readTickRecord,
   startScheduler,
   syncSchedules,
@@ -95,6 +97,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
         'competition.alpha',
         'competition.beta',
         'maintenance',
+        'ops-samples',
         'stage.odds',
         'stage.players',
       ]);
@@ -104,6 +107,9 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect((byId['competition.beta']?.next ?? 1) % 1_800_000).toBe(0);
       expect(byId.maintenance).toMatchObject({ pattern: '30 3 * * *', tz: 'UTC' });
       expect(byId.maintenance?.template?.data).toEqual({ schedule: 'maintenance' });
+      // The ops samples, every minute by default, at whole minutes.
+      expect(byId['ops-samples']).toMatchObject({ every: 60_000 });
+      expect((byId['ops-samples']?.next ?? 1) % 60_000).toBe(0);
       // The player enrichment stage's nightly schedule, from the stage registry.
       expect(byId['stage.players']).toMatchObject({ pattern: '0 2 * * *', tz: 'UTC' });
       // The odds stage polls hourly (each match on its own cadence inside the work).
@@ -123,6 +129,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
           'competition.alpha',
           'competition.beta',
           'maintenance',
+          'ops-samples',
           'stage.odds',
           'stage.players',
         ]);
@@ -143,6 +150,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect(left.map((scheduler) => scheduler.key).sort()).toEqual([
         'competition.alpha',
         'maintenance',
+        'ops-samples',
         'stage.odds',
         'stage.players',
       ]);
@@ -151,7 +159,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       });
       // beta's pending tick went with its scheduler.
       const pending = (await two.queues.schedule.getDelayed()).map((job) => job.id ?? '');
-      expect(pending).toHaveLength(4);
+      expect(pending).toHaveLength(5);
       expect(pending.some((id) => id.includes('competition.beta'))).toBe(false);
     } finally {
       await Promise.all(replicas.map((producer) => producer.close()));
@@ -171,6 +179,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual([
         'competition.alpha',
         'maintenance',
+        'ops-samples',
         'stage.odds',
         'stage.players',
       ]);
@@ -178,6 +187,7 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       expect((await b.sync())?.unchanged.sort()).toEqual([
         'competition.alpha',
         'maintenance',
+        'ops-samples',
         'stage.odds',
         'stage.players',
       ]);
@@ -393,6 +403,67 @@ describe.each(testBackends(process.env))('the scheduler on %s', (backend) => {
       ]);
     } finally {
       await producer.close();
+      await redis.cleanup();
+    }
+  });
+});
+
+describe('the ops-samples schedule', () => {
+  it('ticks every scheduler.opsSamples.every: each tick enqueues one sample-ops job per due time, late or not; off: no schedule', async () => {
+    const redis = testRedis(undefined, 'scheduler-samples');
+    const database = await createTestDatabase('pglite', { label: 'scheduler-samples' });
+    const { logger, lines } = memoryLogger();
+    const base = schedulerConfig(redis.prefix, []);
+    const config = { ...base, scheduler: { ...base.scheduler, opsSamples: { every: 30_000 } } };
+    const producer = new Producer({ connection: redis.connect(), prefix: redis.prefix, config });
+    try {
+      expect(desiredSchedules(config).find((schedule) => schedule.id === OPS_SAMPLES_SCHEDULE)).toMatchObject({
+        target: { kind: 'ops-samples' },
+        expression: 'every 30s',
+        spec: { kind: 'every', everyMs: 30_000 },
+      });
+      const off = loadConfig({}, JSON.stringify({ scheduler: { opsSamples: { every: 'off' } } }));
+      const offIds = desiredSchedules(off).map((schedule) => schedule.id);
+      expect(offIds).toContain('maintenance');
+      expect(offIds).not.toContain(OPS_SAMPLES_SCHEDULE);
+      expect(loadConfig({}, '{}').scheduler.opsSamples.every).toBe(60_000);
+
+      const dueAt = previousDue(parseSchedule('every 30s'), Date.now());
+      const deps = { db: database.db, producer, config, logger, now: () => dueAt + 1_000 };
+      const tick = { tick: { schedule: OPS_SAMPLES_SCHEDULE }, jobId: `repeat:ops-samples:${dueAt}`, dueAt };
+      expect(await handleTick(deps, tick)).toEqual({
+        outcome: 'samples',
+        job: jobIds.maintenance('sample-ops', dueAt),
+      });
+      // A retry adds nothing; a catch-up for the same due time is a duplicate.
+      expect(await handleTick(deps, tick)).toMatchObject({ outcome: 'samples' });
+      expect(
+        await handleTick(deps, { ...tick, tick: { ...tick.tick, dueAt, catchUp: true }, jobId: 'catch-up' }),
+      ).toEqual({ outcome: 'duplicate' });
+      // Ten minutes late it still samples (the present), without a missed-tick warning.
+      const late = dueAt + 30_000;
+      expect(
+        await handleTick(
+          { ...deps, now: () => late + 600_000 },
+          { tick: { schedule: OPS_SAMPLES_SCHEDULE }, jobId: `repeat:ops-samples:${late}`, dueAt: late },
+        ),
+      ).toEqual({ outcome: 'samples', job: jobIds.maintenance('sample-ops', late) });
+      expect(lines.filter((line) => String(line.msg).includes('missed'))).toEqual([]);
+      const waiting = await producer.queues.maintenance.getWaiting();
+      expect(waiting.map((job) => [job.id, job.data]).sort()).toEqual([
+        [jobIds.maintenance('sample-ops', dueAt), { task: 'sample-ops' }],
+        [jobIds.maintenance('sample-ops', late), { task: 'sample-ops' }],
+      ]);
+      // A finished sample is not kept in the queue (the nightly tasks' results are).
+      expect(waiting[0]?.opts.removeOnComplete).toBe(true);
+
+      // Redis lost the schedulers after a tick: re-created without a catch-up or a warning.
+      const synced = await syncSchedules({ config, db: database.db, producer, logger });
+      expect(synced.created).toContain(OPS_SAMPLES_SCHEDULE);
+      expect([...synced.catchUps, ...synced.missedSkipped]).not.toContain(OPS_SAMPLES_SCHEDULE);
+    } finally {
+      await producer.close();
+      await database.dispose();
       await redis.cleanup();
     }
   });

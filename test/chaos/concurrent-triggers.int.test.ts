@@ -102,9 +102,9 @@ describe.skipIf(!serverUrl)('chaos: concurrent triggers of one scope', () => {
         timeout: 30_000,
         interval: 100,
       });
-      // Both replicas upserted the same schedulers: one per schedule (the cup's, maintenance, and
-      // each registered standalone stage's).
-      expect(await schedule.getJobSchedulersCount()).toBe(2 + defaultStageRegistry().standalone().length);
+      // Both replicas upserted the same schedulers: one per schedule (the cup's, maintenance, the
+      // ops samples and each registered standalone stage's).
+      expect(await schedule.getJobSchedulersCount()).toBe(3 + defaultStageRegistry().standalone().length);
     } finally {
       await schedule.close();
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { EXIT_INVALID_CONFIG, loadConfigOrExit } from '@matchflow/config';
 import { createDashboardServer, DashboardAuthError } from '@matchflow/dashboard';
-import { processLogger, stopOnSignals } from '@matchflow/telemetry';
+import { createRedis } from '@matchflow/queues';
+import { processLogger, startProcessReporter, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * The dashboard process: `matchflow-dashboard`. Serves @matchflow/dashboard (the ops page, Bull
@@ -22,7 +23,17 @@ async function main(): Promise<void> {
     'dashboard listening',
   );
 
-  stopOnSignals(logger, 'dashboard', () => server.close());
+  // RSS and CPU every 15 s, for the ops samples (docs/dashboard.md), on a connection of its own:
+  // the server opens Redis only when a page needs it, and a Redis that is away must not stop it.
+  const reportRedis = createRedis(config.redis.url, 'client', { maxRetriesPerRequest: 1 });
+  reportRedis.on('error', () => undefined);
+  const reporter = startProcessReporter({ redis: reportRedis, prefix: config.redis.prefix, role: 'dashboard' });
+
+  stopOnSignals(logger, 'dashboard', async () => {
+    await reporter.stop();
+    reportRedis.disconnect();
+    await server.close();
+  });
 }
 
 main().catch((error: unknown) => {

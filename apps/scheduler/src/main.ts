@@ -10,7 +10,7 @@ import {
   startScheduler,
 } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, RedisEvictionPolicyError } from '@matchflow/queues';
-import { exitOnFatal, processLogger, stopOnSignals } from '@matchflow/telemetry';
+import { exitOnFatal, processLogger, startProcessReporter, stopOnSignals } from '@matchflow/telemetry';
 
 /**
  * The scheduler process: `matchflow-scheduler`. Keeps the BullMQ job schedulers equal to the
@@ -51,10 +51,13 @@ async function main(): Promise<void> {
   const scheduler = await startScheduler({ config, db: database.db, logger, connection });
   // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alerts = startAlertLoop({ db: database.db, redis: connection, config, logger });
+  // RSS and CPU every 15 s, for the ops samples (docs/dashboard.md).
+  const reporter = startProcessReporter({ redis: connection, prefix: config.redis.prefix, role: 'scheduler' });
 
   stopOnSignals(logger, 'scheduler', async () => {
     await scheduler.stop();
     await alerts.stop();
+    await reporter.stop();
     await health?.close();
     await database.close();
     await connection.quit().catch(() => connection.disconnect());

@@ -12,7 +12,14 @@ import {
   startConfiguredHealthServer,
 } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis, RedisEvictionPolicyError } from '@matchflow/queues';
-import { armFailpoints, exitOnFatal, FailpointSpecError, processLogger, stopOnSignals } from '@matchflow/telemetry';
+import {
+  armFailpoints,
+  exitOnFatal,
+  FailpointSpecError,
+  processLogger,
+  startProcessReporter,
+  stopOnSignals,
+} from '@matchflow/telemetry';
 
 /**
  * A worker process: `matchflow-worker [--queues ingest,build]` (default: every registered
@@ -75,12 +82,15 @@ async function main(): Promise<void> {
   const fleet = Fleet.start({ config, db: database.db, logger, registry, queues, onDatabaseUnavailable: replacePool });
   // Alerts are evaluated in every long-lived process; each transition is notified once.
   const alerts = startAlertLoop({ db: database.db, redis: alertsRedis, config, logger });
+  // RSS and CPU every 15 s, for the ops samples (docs/dashboard.md).
+  const reporter = startProcessReporter({ redis: alertsRedis, prefix: config.redis.prefix, role: 'worker' });
   logger.info({ queues, concurrency: config.workers.concurrency, database: database.location }, 'worker started');
 
   stopOnSignals(logger, 'worker', async () => {
     logger.info({ timeoutMs: config.workers.shutdownTimeoutMs }, 'finishing jobs in flight');
     await fleet.stop();
     await alerts.stop();
+    await reporter.stop();
     await health?.close();
     alertsRedis.disconnect();
     await database.close();

@@ -40,7 +40,7 @@ describe('schedules', () => {
     expect(nextDue(nightly, at('2024-03-10T12:00:00Z'))).toBe(at('2024-03-11T07:30:00Z'));
   });
 
-  it('defaults: hourly per competition, nightly maintenance, catching up once', () => {
+  it('defaults: hourly per competition, nightly maintenance, catching up once, ops samples every minute', () => {
     const config = loadConfig(
       {},
       JSON.stringify({
@@ -53,7 +53,18 @@ describe('schedules', () => {
     expect(config.scheduler).toEqual({
       syncIntervalMs: 60_000,
       maintenance: { schedule: '30 3 * * *', timezone: 'UTC', missedRuns: 'once' },
+      opsSamples: { every: 60_000 },
     });
+  });
+
+  it('ops samples: a duration of at least 1 s, or off', () => {
+    const every = (value: unknown) =>
+      loadConfig({}, JSON.stringify({ scheduler: { opsSamples: { every: value } } })).scheduler.opsSamples.every;
+    expect(every('30s')).toBe(30_000);
+    expect(every('5m')).toBe(300_000);
+    expect(every('off')).toBe('off');
+    expect(() => every('500ms')).toThrow(/scheduler\.opsSamples\.every/);
+    expect(() => every('often')).toThrow(/scheduler\.opsSamples\.every/);
   });
 
   it('names the bad key', () => {

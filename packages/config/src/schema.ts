@@ -335,6 +335,8 @@ export const RetentionSettings = z.strictObject({
   /** Completed jobs older than this are removed by the nightly `clean-queues` maintenance task. */
   completedJobsDays: positiveInt().default(7),
   failedJobsDays: positiveInt().default(14),
+  /** Ops samples (`ops.samples`, the ops page's resource charts) older than this are deleted. */
+  samplesDays: positiveInt().default(14),
 });
 
 /** `ops@example.com` or `matchflow <alerts@example.com>`: what nodemailer takes as an address. */
@@ -482,20 +484,6 @@ export const RunSettings = z.strictObject({
   vanishedAfterMs: positiveInt().default(60_000),
 });
 
-/** The scheduler (apps/scheduler, docs/scheduling.md): BullMQ job schedulers kept equal to the config. */
-export const SchedulerSettings = z.strictObject({
-  /** How often each scheduler replica re-applies the schedules and looks for missed ticks. */
-  syncIntervalMs: positiveInt().default(60_000),
-  /** Nightly maintenance: the stale-run reaper, retention, cleaning finished queue jobs. */
-  maintenance: z
-    .strictObject({
-      schedule: scheduleExpression.default('30 3 * * *'),
-      timezone: timeZone.default('UTC'),
-      missedRuns: MissedRunPolicy.default('once'),
-    })
-    .prefault({}),
-});
-
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
 /** A duration like `55m`, `90s`, `2h` or `1500ms`, in milliseconds. */
@@ -519,6 +507,31 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: (error as Error).message });
     return z.NEVER;
   }
+});
+
+/** The scheduler (apps/scheduler, docs/scheduling.md): BullMQ job schedulers kept equal to the config. */
+export const SchedulerSettings = z.strictObject({
+  /** How often each scheduler replica re-applies the schedules and looks for missed ticks. */
+  syncIntervalMs: positiveInt().default(60_000),
+  /** Nightly maintenance: the stale-run reaper, retention, cleaning finished queue jobs. */
+  maintenance: z
+    .strictObject({
+      schedule: scheduleExpression.default('30 3 * * *'),
+      timezone: timeZone.default('UTC'),
+      missedRuns: MissedRunPolicy.default('once'),
+    })
+    .prefault({}),
+  /**
+   * Ops samples (docs/dashboard.md): how often the `sample-ops` maintenance task records Redis
+   * memory, queue depths, upstream counters, breaker state, freshness age and process RSS/CPU
+   * into `ops.samples` for the ops page's charts. A duration (`1m`, `30s`, at least 1 s) or
+   * `off`.
+   */
+  opsSamples: z
+    .strictObject({
+      every: z.union([z.literal('off'), duration.pipe(z.number().min(1_000, 'must be at least 1s'))]).default(60_000),
+    })
+    .prefault({}),
 });
 
 /**

@@ -49,6 +49,7 @@ describe.each(testBackends(process.env))('migrations on %s', (backend) => {
       'checkpoints',
       'pipeline_runs',
       'quality_results',
+      'samples',
       'snapshots',
       'stage_runs',
     ]);

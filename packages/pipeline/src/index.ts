@@ -5,7 +5,14 @@ export {
   alertSender,
   evaluateAlerts,
 } from './alerts/evaluate-alerts.js';
-export { ALERT_KINDS, type AlertConfig, type AlertKind, type Problem } from './alerts/problems.js';
+export {
+  ALERT_KINDS,
+  type AlertConfig,
+  type AlertKind,
+  type CompetitionFreshness,
+  competitionFreshness,
+  type Problem,
+} from './alerts/problems.js';
 export {
   type MatchOddsWritten,
   rebuildCuratedOdds,
@@ -47,10 +54,23 @@ export {
 export {
   type CleanedJobs,
   cleanQueues,
+  pruneOpsSamples,
   pruneRawPayloads,
   pruneRunArtifacts,
   pruneRunHistory,
 } from './maintenance/retention.js';
+export {
+  BREAKER_SAMPLE_VALUE,
+  collectOpsSamples,
+  type OpsSample,
+  SAMPLE_METRICS,
+  type SampleOpsDeps,
+  type SampleOpsResult,
+  sampleIntervalMs,
+  sampleOps,
+  sampleTime,
+  writeOpsSamples,
+} from './maintenance/sample-ops.js';
 export {
   checkDatabase,
   checkHealth,
@@ -185,6 +205,7 @@ export {
   desiredSchedules,
   MAINTENANCE_SCHEDULE,
   MAINTENANCE_TASKS,
+  OPS_SAMPLES_SCHEDULE,
   readTickRecord,
   type Schedule,
   type TickRecord,
@@ -283,3 +304,4 @@ export {
   stageFinished,
   stageStarted,
 } from './store/runs.js';
+export { rows as sqlRows } from './store/sql-rows.js';

@@ -95,7 +95,12 @@ export const BuildJob = z.strictObject({
 });
 export type BuildJob = z.output<typeof BuildJob>;
 
-export const MaintenanceTask = z.enum(['retention', 'freshness', 'reap-stale-runs', 'clean-queues']);
+/**
+ * What a maintenance job does: the nightly `reap-stale-runs`, `retention` and `clean-queues`;
+ * `sample-ops` (every minute by default) records the ops samples (`ops.samples`); `freshness`
+ * does nothing (the alerts evaluate freshness on their own loop).
+ */
+export const MaintenanceTask = z.enum(['retention', 'freshness', 'reap-stale-runs', 'clean-queues', 'sample-ops']);
 export type MaintenanceTask = z.output<typeof MaintenanceTask>;
 
 export const MaintenanceJob = z.strictObject({

@@ -82,6 +82,11 @@ export class Producer {
     this.flows = new FlowProducer({ connection: options.connection, prefix: options.prefix });
   }
 
+  /** The Redis connection the queues use (the caller's: closing the producer leaves it open). */
+  get connection(): Redis {
+    return this.options.connection;
+  }
+
   /** Any queue by name: a built-in one, or a registered stage's. */
   queue(name: string): Queue {
     if (Object.hasOwn(this.queues, name)) return this.queues[name as QueueName];
@@ -195,6 +200,9 @@ export class Producer {
     const job = validatePayload('maintenance', payload);
     return this.queues.maintenance.add(JOBS.maintenance, job, {
       ...this.defaults('maintenance'),
+      // A sample a minute would push the nightly tasks' results out of the queue's kept jobs
+      // within two hours: a finished sample goes at once (its counters are in ops.checkpoints).
+      ...(job.task === 'sample-ops' ? { removeOnComplete: true } : {}),
       ...(jobId ? { jobId } : {}),
     });
   }

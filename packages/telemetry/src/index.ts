@@ -30,3 +30,15 @@ export {
   wantsPrettyLogs,
 } from './logger.js';
 export { exitOnFatal, processLogger, stopOnSignals } from './process.js';
+export {
+  PROCESS_REPORT_INTERVAL_MS,
+  PROCESS_REPORT_TTL_INTERVALS,
+  type ProcessReport,
+  type ProcessReporter,
+  type ProcessReporterOptions,
+  type ProcessReportStore,
+  parseProcessReport,
+  processId,
+  processReportKey,
+  startProcessReporter,
+} from './process-report.js';

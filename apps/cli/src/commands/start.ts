@@ -12,7 +12,7 @@ import {
 } from '@matchflow/pipeline';
 import { assertNoEviction, createRedis } from '@matchflow/queues';
 import { type ReplayServer, startReplay } from '@matchflow/replay';
-import { createLogger } from '@matchflow/telemetry';
+import { createLogger, startProcessReporter } from '@matchflow/telemetry';
 import { withDemo } from '../embedded/demo.js';
 import { ensureRedis } from '../embedded/redis.js';
 import { progressLine, runSummary, waitForRuns } from '../embedded/run-report.js';
@@ -134,6 +134,8 @@ export async function start(config: Config, out: (line: string) => void, options
   const alertsRedis = createRedis(redis.url, 'client');
   alertsRedis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const alerts = startAlertLoop({ db: database.db, redis: alertsRedis, config: effective, logger });
+  // RSS and CPU every 15 s, for the ops samples (docs/dashboard.md).
+  const reporter = startProcessReporter({ redis: alertsRedis, prefix: effective.redis.prefix, role: 'start' });
   out(`matchflow: dashboard ${dashboard.url} (ops page /, Bull Board /queues, API /api, metrics /metrics)`);
   out(
     `matchflow: serving; scheduled updates: ${effective.competitions.map((competition) => `${competition.id} ${competition.schedule} ${competition.timezone}`).join(', ')}. Ctrl-C to stop.`,
@@ -144,6 +146,7 @@ export async function start(config: Config, out: (line: string) => void, options
   });
   await scheduler.stop();
   await alerts.stop();
+  await reporter.stop();
   alertsRedis.disconnect();
   await dashboard.close();
   await shutdown();

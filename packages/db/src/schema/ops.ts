@@ -170,3 +170,27 @@ export const alerts = opsZone.table(
     check('alerts_severity', sql`${table.severity} IN ('warning', 'critical')`),
   ],
 );
+
+/**
+ * Ops samples (docs/dashboard.md, "Fleet resources and upstream"): one value per metric and
+ * subject at a sample time, written by the `sample-ops` maintenance task about every minute
+ * (`scheduler.opsSamples`). `metric` names what was measured (`redis.used_memory`,
+ * `queue.waiting`, `upstream.requests`, ...), `subject` of what (a queue, `<source>:<status>`, a
+ * process; `''` when there is one). The sample time is truncated to the sampling interval, so a
+ * task that runs twice for one interval writes the same keys. Pruned after
+ * `retention.samplesDays`.
+ */
+export const samples = opsZone.table(
+  'samples',
+  {
+    sampledAt: timestamp('sampled_at', { withTimezone: true, mode: 'date' }).notNull(),
+    metric: text('metric').notNull(),
+    subject: text('subject').notNull().default(''),
+    value: doublePrecision('value').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.metric, table.subject, table.sampledAt] }),
+    // The ops page reads a time window of every metric; retention deletes by age.
+    index('samples_sampled_at').on(table.sampledAt),
+  ],
+);

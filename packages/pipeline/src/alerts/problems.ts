@@ -252,13 +252,33 @@ export async function stuckRunProblems(db: Db, config: AlertConfig, now: Date): 
   });
 }
 
+/** How fresh a tracked competition is, by the rule of the `stale` alert. */
+export interface CompetitionFreshness {
+  competitionId: string;
+  /** When its last run that fetched (not a rebuild) ended `ok` or `partial` (ms since epoch); undefined: never. */
+  lastSuccessMs: number | undefined;
+  /** What its age counts from: the last success, or (never refreshed) its first run's start. */
+  sinceMs: number;
+  /** `now` - `sinceMs` (ms). */
+  ageMs: number;
+  /** `quality.freshnessMaxAgeHours` (ms). */
+  limitMs: number;
+  /** Older than the limit: the `stale` alert is open. */
+  stale: boolean;
+}
+
 /**
- * `stale:<competition>`: open while a tracked competition's last run that fetched from the
- * upstream (not a rebuild) and ended `ok` or `partial` finished more than
- * `quality.freshnessMaxAgeHours` ago, or none ever did and its first run started that long ago.
- * A competition with no run at all is not judged: nothing says since when it has been tracked.
+ * Per tracked competition with at least one run: the age of its last run that fetched from the
+ * upstream (not a rebuild) and ended `ok` or `partial`, or, when none ever did, of its first run's
+ * start, against `quality.freshnessMaxAgeHours`. A competition with no run at all is left out:
+ * nothing says since when it has been tracked. The rule of the `stale` alert and of the
+ * `freshness.age_hours` samples.
  */
-export async function staleProblems(db: Db, config: AlertConfig, now: Date): Promise<Problem[]> {
+export async function competitionFreshness(
+  db: Db,
+  config: Pick<Config, 'competitions' | 'quality'>,
+  now: Date,
+): Promise<CompetitionFreshness[]> {
   const limitMs = config.quality.freshnessMaxAgeHours * 3_600_000;
   const ages = await rows<{ competition: string; lastSuccess: number | null; firstStarted: number }>(
     db,
@@ -268,21 +288,35 @@ export async function staleProblems(db: Db, config: AlertConfig, now: Date): Pro
         FROM ops.pipeline_runs GROUP BY 1`,
   );
   const byCompetition = new Map(ages.map((row) => [row.competition, row]));
-  const problems: Problem[] = [];
-  for (const competition of config.competitions) {
+  return config.competitions.flatMap((competition): CompetitionFreshness[] => {
     const row = byCompetition.get(competition.id);
-    if (!row) continue;
-    const lastSuccess = row.lastSuccess === null ? undefined : Number(row.lastSuccess);
-    const since = lastSuccess ?? Number(row.firstStarted);
-    if (now.getTime() - since <= limitMs) continue;
+    if (!row) return [];
+    const lastSuccessMs = row.lastSuccess === null ? undefined : Number(row.lastSuccess);
+    const sinceMs = lastSuccessMs ?? Number(row.firstStarted);
+    const ageMs = now.getTime() - sinceMs;
+    return [{ competitionId: competition.id, lastSuccessMs, sinceMs, ageMs, limitMs, stale: ageMs > limitMs }];
+  });
+}
+
+/**
+ * `stale:<competition>`: open while a tracked competition's last run that fetched from the
+ * upstream (not a rebuild) and ended `ok` or `partial` finished more than
+ * `quality.freshnessMaxAgeHours` ago, or none ever did and its first run started that long ago
+ * (`competitionFreshness`). A competition with no run at all is not judged.
+ */
+export async function staleProblems(db: Db, config: AlertConfig, now: Date): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const entry of await competitionFreshness(db, config, now)) {
+    if (!entry.stale) continue;
+    const lastSuccess = entry.lastSuccessMs;
     problems.push({
-      key: `stale:${competition.id}`,
+      key: `stale:${entry.competitionId}`,
       kind: 'stale',
       severity: 'warning',
       summary:
         lastSuccess === undefined
-          ? `Stale: ${competition.id} never refreshed successfully (runs since ${new Date(since).toISOString()})`
-          : `Stale: ${competition.id} not refreshed since ${new Date(lastSuccess).toISOString()}`,
+          ? `Stale: ${entry.competitionId} never refreshed successfully (runs since ${new Date(entry.sinceMs).toISOString()})`
+          : `Stale: ${entry.competitionId} not refreshed since ${new Date(lastSuccess).toISOString()}`,
       details: {
         lastSuccessAt: lastSuccess === undefined ? 'never' : new Date(lastSuccess).toISOString(),
         limit: `${config.quality.freshnessMaxAgeHours}h`,

@@ -16,18 +16,14 @@ import { processStageJob } from '../stages/stage-runner.js';
 import { closeRun, stageFinished } from '../store/runs.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { isFinalFailure, isInvalidPayloadFailure, toBullmqError } from './error-mapping.js';
+import { fleetQueues } from './fleet-queues.js';
 import { checkJobPayload } from './job-payload.js';
 
 /** Which process ran a stage, as recorded in its counters. */
 const WORKER_ID = `${hostname()}:${process.pid}`;
 
-/** Queues a Fleet works besides its stages': maintenance and the schedule's ticks. */
-export const FLEET_OWN_QUEUES = ['maintenance', 'schedule'] as const;
-
-/** Every queue a Fleet works by default: each registered stage's, maintenance and the ticks. */
-export function fleetQueues(registry: StageRegistry = defaultStageRegistry()): string[] {
-  return [...registry.queues(), ...FLEET_OWN_QUEUES];
-}
+// Their own module: maintenance (sample-ops) reads the list too, and this module imports it.
+export { FLEET_OWN_QUEUES, fleetQueues } from './fleet-queues.js';
 
 /** The queues of the built-in stages, maintenance and the ticks (what `--queues` defaulted to before the registry). */
 export const FLEET_QUEUES: readonly QueueName[] = ['discover', 'ingest', 'ratings', 'build', 'maintenance', 'schedule'];
@@ -175,7 +171,7 @@ export class Fleet {
   private async maintain(job: Job, log: Logger): Promise<unknown> {
     const { db, config } = this.options;
     const { task } = validatePayload('maintenance', job.data);
-    return runMaintenanceTask({ db, producer: this.producer, config, logger: log }, task);
+    return runMaintenanceTask({ db, producer: this.producer, config, logger: log, registry: this.registry }, task);
   }
 
   /** A schedule's tick: runs for a competition, or the maintenance jobs (`handleTick`). */

@@ -112,6 +112,30 @@ export async function pruneRunArtifacts(db: Db, options: { logDir: string; older
   return removed;
 }
 
+/**
+ * Delete ops samples (`ops.samples`, the ops page's resource charts) taken before `olderThan`,
+ * a batch at a time.
+ *
+ * @returns samples deleted
+ */
+export async function pruneOpsSamples(db: Db, options: { olderThan: Date }): Promise<number> {
+  const s = ops.samples;
+  let deleted = 0;
+  for (;;) {
+    const batch = await db
+      .delete(s)
+      .where(
+        sql`(${s.metric}, ${s.subject}, ${s.sampledAt}) IN (
+          SELECT metric, subject, sampled_at FROM ops.samples
+          WHERE sampled_at < to_timestamp(${options.olderThan.getTime() / 1000}) LIMIT ${BATCH}
+        )`,
+      )
+      .returning({ metric: s.metric });
+    deleted += batch.length;
+    if (batch.length < BATCH) return deleted;
+  }
+}
+
 export interface CleanedJobs {
   completed: number;
   failed: number;

@@ -14,6 +14,12 @@ import type { StageRegistry } from '../stages/registry.js';
 export const MAINTENANCE_SCHEDULE = 'maintenance';
 
 /**
+ * Id of the ops-samples schedule (`scheduler.opsSamples`): each tick enqueues one `sample-ops`
+ * maintenance job.
+ */
+export const OPS_SAMPLES_SCHEDULE = 'ops-samples';
+
+/**
  * What a maintenance tick enqueues, in this order (the maintenance queue works one job at a
  * time): close dead runs first, so run-history retention sees them closed. `freshness` is
  * not here: the alerts evaluate freshness on their own loop.
@@ -22,9 +28,13 @@ export const MAINTENANCE_TASKS: readonly MaintenanceTask[] = ['reap-stale-runs',
 
 /** One schedule from the config: when it is due and what a tick does. */
 export interface Schedule {
-  /** The job scheduler's id: `competition.{id}` or `maintenance`. */
+  /** The job scheduler's id: `competition.{id}`, `stage.{name}`, `maintenance` or `ops-samples`. */
   id: string;
-  target: { kind: 'competition'; competitionId: string } | { kind: 'maintenance' } | { kind: 'stage'; stage: string };
+  target:
+    | { kind: 'competition'; competitionId: string }
+    | { kind: 'maintenance' }
+    | { kind: 'stage'; stage: string }
+    | { kind: 'ops-samples' };
   /** As written in the config (`0 * * * *`, `every 30m`). */
   expression: string;
   spec: ScheduleSpec;
@@ -39,9 +49,22 @@ export function stageScheduleId(stage: string): string {
   return `stage.${stage}`;
 }
 
+/** `every 1m`, `every 90s`: an interval as the schedule syntax writes it (`every 1500ms` when no unit fits). */
+function everyExpression(everyMs: number): string {
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
+  const [unit, size] = units.find(([, ms]) => everyMs % ms === 0) ?? ['ms', 1];
+  return `every ${everyMs / size}${unit}`;
+}
+
 /**
- * Every schedule the config asks for: one per tracked competition, nightly maintenance, and one
- * per enabled standalone stage with a schedule (the stage's default unless `stages.<name>` says).
+ * Every schedule the config asks for: one per tracked competition, nightly maintenance, one
+ * per enabled standalone stage with a schedule (the stage's default unless `stages.<name>` says),
+ * and the ops samples unless `scheduler.opsSamples.every` is `off`.
  */
 export function desiredSchedules(
   config: Pick<Config, 'competitions' | 'scheduler' | 'stages'>,
@@ -71,6 +94,20 @@ export function desiredSchedules(
       },
     ];
   });
+  const { every } = config.scheduler.opsSamples;
+  const samples: Schedule[] =
+    every === 'off'
+      ? []
+      : [
+          {
+            id: OPS_SAMPLES_SCHEDULE,
+            target: { kind: 'ops-samples' },
+            expression: everyExpression(every),
+            spec: { kind: 'every', everyMs: every },
+            // Samples are of the present: ticks missed while nothing ran are not made up.
+            missedRuns: 'skip',
+          },
+        ];
   return [
     ...competitions,
     ...stages,
@@ -81,6 +118,7 @@ export function desiredSchedules(
       spec: parseSchedule(maintenance.schedule, maintenance.timezone),
       missedRuns: maintenance.missedRuns,
     },
+    ...samples,
   ];
 }
 

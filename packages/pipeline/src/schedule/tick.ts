@@ -43,6 +43,8 @@ export type TickResult =
       reaped: string[];
     }
   | { outcome: 'maintenance'; missed: boolean; jobs: string[] }
+  /** An ops-samples tick: the `sample-ops` job it enqueued. */
+  | { outcome: 'samples'; job: string }
   | { outcome: 'stage'; missed: boolean; stage: string; run: StageRunStart };
 
 /**
@@ -64,7 +66,8 @@ export function tickDueAt(tick: ScheduleTick, job: { id?: string | undefined; ti
  * A competition's tick closes dead runs of its seasons (jobs vanished, or stale; see
  * `reapStaleRuns`), then starts a `changed` run per season through `triggerRun` with trigger
  * `schedule`, so the overlap policy applies as for the CLI. The maintenance tick enqueues the
- * maintenance tasks (`MAINTENANCE_TASKS`), with ids of this due time.
+ * maintenance tasks (`MAINTENANCE_TASKS`), with ids of this due time. An ops-samples tick
+ * enqueues one `sample-ops` job, late or not (a sample reads the present).
  */
 export async function handleTick(deps: TickDeps, job: TickJob): Promise<TickResult> {
   const { db, logger } = deps;
@@ -87,6 +90,13 @@ export async function handleTick(deps: TickDeps, job: TickJob): Promise<TickResu
   if (!(await claimTick(db, schedule.id, { dueAt: job.dueAt, jobId: job.jobId, handledAt: now }))) {
     logger.info(context, 'tick already handled for this due time: nothing to do');
     return { outcome: 'duplicate' };
+  }
+  if (schedule.target.kind === 'ops-samples') {
+    // A sample reads the present, so a late tick samples as an early one would: no missed-tick
+    // policy, and no log line a minute.
+    const id = jobIds.maintenance('sample-ops', job.dueAt);
+    await deps.producer.enqueueMaintenance({ task: 'sample-ops' }, id);
+    return { outcome: 'samples', job: id };
   }
   if (missed && schedule.missedRuns === 'skip') {
     logger.warn(
