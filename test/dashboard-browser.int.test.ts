@@ -4,11 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Config, loadConfig } from '@matchflow/config';
 import { createDashboardServer, type DashboardServer } from '@matchflow/dashboard';
-import { ops } from '@matchflow/db';
+import { ops, ratings } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase } from '@matchflow/db/testing';
-import { Fleet, triggerRun } from '@matchflow/pipeline';
+import { Fleet, sampleOps, triggerRun } from '@matchflow/pipeline';
 import { type ReplayServer, startReplay } from '@matchflow/replay';
-import { createLogger } from '@matchflow/telemetry';
+import { readSourceStats, sourceStatsKeys } from '@matchflow/sources';
+import { createLogger, type ProcessReporter, startProcessReporter } from '@matchflow/telemetry';
 import { testRedis } from '@matchflow/testing';
 import { eq } from 'drizzle-orm';
 import { type Browser, chromium } from 'playwright-core';
@@ -45,6 +46,7 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
   /** The two runs, oldest first; `runId` is the newer. */
   const runIds: string[] = [];
   let runId: string;
+  let reporter: ProcessReporter;
 
   beforeAll(async () => {
     replay = await startReplay({ port: 0, seed: 7 });
@@ -62,20 +64,40 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
         },
         ratingPools: { football: {} },
         competitions: [
-          { id: 'demo-cup', source: 'sofascore', competition: 1002, seasons: [50011], ratingPool: 'football' },
+          {
+            id: 'demo-league',
+            source: 'sofascore',
+            competition: 1001,
+            seasons: [50001, 50002],
+            ratingPool: 'football',
+          },
         ],
         workers: { shutdownTimeoutMs: 5000 },
       }),
     );
     database = await createTestDatabase(serverUrl ? 'postgres' : 'pglite', { serverUrl, label: 'dashboard_browser' });
     fleet = Fleet.start({ config, db: database.db, logger });
-    // Two runs of the cup, one after the other: the charts plot one point per run.
-    for (let index = 0; index < 2; index += 1) {
+    // This process is the fleet's worker: it reports its RSS and CPU as a worker process does.
+    reporter = startProcessReporter({ redis: redis.connect(), prefix: redis.prefix, role: 'worker' });
+    // The sample-ops task before, between and after the runs, ten minutes apart on the page's
+    // clock (each in a 5-minute bucket of its own): what the scheduler's minutely job records.
+    const sample = (minutesAgo: number) =>
+      sampleOps({
+        db: database.db,
+        producer: fleet.producer,
+        config,
+        logger,
+        now: () => Date.now() - minutesAgo * 60_000,
+      });
+    await sample(20);
+    // The demo's two runs (`npm start`: the league's two seasons), one after the other: the
+    // charts plot one point per run, the ratings pages the pool both fed.
+    for (const season of ['50001', '50002']) {
       const started = await triggerRun(
         { db: database.db, producer: fleet.producer, config },
-        { competitionId: 'demo-cup', season: '50011', mode: 'full', trigger: 'cli' },
+        { competitionId: 'demo-league', season, mode: 'full', trigger: 'cli' },
       );
-      if (started.outcome !== 'started') throw new Error(`run ${index + 1} not started: ${started.outcome}`);
+      if (started.outcome !== 'started') throw new Error(`the run of ${season} did not start: ${started.outcome}`);
       const id = started.runId;
       await vi.waitFor(
         async () => {
@@ -85,16 +107,18 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
         { timeout: 120_000, interval: 250 },
       );
       runIds.push(id);
+      await sample(season === '50001' ? 10 : 0);
     }
     runId = runIds[1] as string;
     dashboard = await createDashboardServer({ config, db: database.db, logger, port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox'] });
     mkdirSync(ARTIFACTS, { recursive: true });
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
     await dashboard?.close();
+    await reporter?.stop();
     await fleet?.stop(5_000);
     await database?.dispose();
     await replay?.close();
@@ -191,6 +215,95 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
     }
   });
 
+  it('draws the fleet resources from the samples taken around the runs', async () => {
+    const stats = await readSourceStats(redis.connect(), sourceStatsKeys(redis.prefix, 'sofascore'));
+    const answered = Object.values(stats.requests).reduce((sum, count) => sum + count, 0);
+    expect(answered).toBeGreaterThan(0);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      try {
+        await page.emulateMedia({ colorScheme });
+        expect((await page.goto(`${dashboard.url}/`))?.status()).toBe(200);
+        const resources = page.locator('section#resources');
+        await resources.waitFor({ state: 'visible' });
+        // Three samples, three buckets: Redis memory has a point in each.
+        expect(await resources.locator('#res-redis-memory circle[data-value]').count()).toBe(3);
+        // The upstream bars add up to every answer the runs got: none before the first sample,
+        // the first run's between the first two, the second run's between the last two.
+        const parts = resources.locator('#res-upstream rect[data-value]');
+        let charted = 0;
+        for (const value of await parts.evaluateAll((rects) => rects.map((rect) => rect.getAttribute('data-value'))))
+          charted += Number(value);
+        expect(charted).toBe(answered);
+        expect(await resources.locator('#res-upstream g.bar-group').count()).toBeGreaterThanOrEqual(2);
+        // This process, reporting as a worker.
+        expect(await resources.locator(`#res-rss circle[data-series="${reporter.id}"]`).count()).toBeGreaterThan(0);
+        expect(await resources.locator(`#res-freshness circle[data-series="demo-league"]`).count()).toBeGreaterThan(0);
+        await resources.screenshot({ path: path.join(ARTIFACTS, `ops-resources-${colorScheme}.png`) });
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
+  it('shows the pool leaderboard, its calibration and a participant with every rated match', async () => {
+    const rated = await database.db
+      .select()
+      .from(ratings.matchRatings)
+      .where(eq(ratings.matchRatings.poolId, 'football'));
+    expect(rated.length).toBeGreaterThan(100);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      // Scripts off: the pages have none, links and tables are plain HTML.
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+      try {
+        await page.emulateMedia({ colorScheme });
+        expect((await page.goto(`${dashboard.url}/ratings`))?.status()).toBe(200);
+        await page.locator('#pools tr[data-pool="football"] a').first().click();
+        await page.waitForURL(/\/ratings\/football$/);
+        const board = page.locator('#leaderboard-table tbody tr');
+        await board.first().waitFor({ state: 'visible' });
+        const participants = (await database.db.select().from(ratings.currentRatings)).length;
+        expect(await board.count()).toBe(Math.min(50, participants));
+        // Every row has a drawn sparkline; the leader's ends at its current rating.
+        expect(await page.locator('#leaderboard-table svg.sparkline').count()).toBe(await board.count());
+        const leaderSpark = board.first().locator('svg.sparkline');
+        expect((await leaderSpark.boundingBox())?.width).toBeGreaterThan(20);
+        // Calibration: the counted matches and the reliability diagram with its bins.
+        const counted = rated.filter((row) => row.counted).length;
+        expect(await page.locator('#calibration [data-matches]').getAttribute('data-matches')).toBe(String(counted));
+        const brier =
+          rated.filter((row) => row.counted).reduce((sum, row) => sum + (row.expectedHome - row.actualHome) ** 2, 0) /
+          counted;
+        expect(Number(await page.locator('#calibration [data-brier]').getAttribute('data-brier'))).toBeCloseTo(
+          brier,
+          9,
+        );
+        expect(await page.locator('svg#reliability[role="img"]').count()).toBe(1);
+        await page.screenshot({ path: path.join(ARTIFACTS, `ratings-pool-${colorScheme}.png`), fullPage: true });
+
+        // The leader's page: a marker and a table row per rated match, as many as ratings has.
+        const leader = (await board.first().getAttribute('data-participant')) as string;
+        await board.first().locator('a').first().click();
+        await page.locator('#match-count').waitFor({ state: 'visible' });
+        const matches = rated.filter((row) => row.homeId === leader || row.awayId === leader);
+        expect(matches.length).toBeGreaterThan(30);
+        expect(await page.locator('#match-count').getAttribute('data-matches')).toBe(String(matches.length));
+        expect(await page.locator('#rating-history circle[data-match]').count()).toBe(matches.length);
+        expect(await page.locator('#matches-table tbody tr[data-match]').count()).toBe(matches.length);
+        const newest = matches.reduce((a, b) => (b.startTime > a.startTime ? b : a));
+        const newestPost = newest.homeId === leader ? newest.homePost : newest.awayPost;
+        expect(
+          Number(
+            await page.locator(`#rating-history circle[data-match="${newest.matchId}"]`).getAttribute('data-value'),
+          ),
+        ).toBeCloseTo(newestPost, 6);
+        await page.screenshot({ path: path.join(ARTIFACTS, `ratings-participant-${colorScheme}.png`), fullPage: true });
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
   it('exports the run in /metrics', async () => {
     const text = await (await fetch(`${dashboard.url}/metrics`)).text();
     expect(text).toMatch(/^matchflow_upstream_requests_total\{source="sofascore",status="200"\} [1-9]\d*$/m);
@@ -198,7 +311,7 @@ describe.skipIf(!haveChromium)('the dashboard in a browser', () => {
     const ingests = (await database.db.select().from(ops.stageRuns)).filter((row) => row.stage === 'ingest').length;
     expect(ingests).toBeGreaterThan(0);
     expect(text).toContain(`matchflow_job_duration_seconds_count{queue="ingest",stage="ingest"} ${ingests}\n`);
-    expect(text).toMatch(/^matchflow_freshness_age_seconds\{competition="demo-cup"\} \d/m);
+    expect(text).toMatch(/^matchflow_freshness_age_seconds\{competition="demo-league"\} \d/m);
   });
 
   it('serves Bull Board with every pipeline queue', async () => {

@@ -77,11 +77,6 @@ const VETTED: readonly Vetted[] = [
     why: "the prepared-statements wrapper passes drizzle's own query text and its bound parameters through unchanged",
   },
   {
-    file: 'packages/dashboard/src/ops-data.ts',
-    line: 'const result: unknown = await db.execute(query);',
-    why: '`query: SQL`, a drizzle sql`` template with its values bound as parameters; the type rejects a string',
-  },
-  {
     file: 'packages/pipeline/src/store/sql-rows.ts',
     line: 'const result: unknown = await db.execute(query);',
     why: '`query: SQL`, a drizzle sql`` template with its values bound as parameters; the type rejects a string',

@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type Config, loadConfig } from '@matchflow/config';
 import { ops } from '@matchflow/db';
-import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
+import { type TestDatabase, testBackends } from '@matchflow/db/testing';
 import { createLogger } from '@matchflow/telemetry';
-import { testRedis } from '@matchflow/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardServer, type DashboardServer } from './server.js';
+import { type DashboardFixture, dashboardTestConfig, startDashboardFixture } from './testing/dashboard-fixture.js';
 
 /*
  * The ops page's Trends section over ops rows written here: runs over several days (one too old
@@ -16,28 +12,12 @@ import { createDashboardServer, type DashboardServer } from './server.js';
  * TEST_DATABASE_URL is set) and real Redis under a prefix of the test's own.
  */
 
-const serverUrl = process.env.TEST_DATABASE_URL;
 const logger = createLogger({ service: 'test', level: 'silent' });
 const NOW = Date.parse('2026-03-10T12:00:00.000Z');
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 const at = (iso: string) => new Date(iso);
 const HOSTILE = '<script>alert("owned")</script>';
-
-function configFor(prefix: string, publishDir: string): Config {
-  return loadConfig(
-    {},
-    JSON.stringify({
-      publishDir,
-      redis: { prefix },
-      sources: { sofascore: { kind: 'sofascore', baseUrl: 'http://127.0.0.1:9' } },
-      ratingPools: { football: {} },
-      competitions: [
-        { id: 'demo-league', source: 'sofascore', competition: 1001, seasons: [50001], ratingPool: 'football' },
-      ],
-    }),
-  );
-}
 
 const league = { source: 'sofascore', competitionId: 'demo-league', competition: '1001', season: '50001' };
 
@@ -160,32 +140,26 @@ function points(markup: string, series: string): Record<string, number> {
 }
 
 describe.each(testBackends(process.env))('the Trends section on %s', (backend) => {
-  let database: TestDatabase;
-  let publishDir: string;
+  let fixture: DashboardFixture;
   let server: DashboardServer;
+  let redis: { prefix: string };
+  let publishDir: string;
   let page: string;
-  const redis = testRedis(undefined, `dashboard-trends-${backend}`);
 
   beforeAll(async () => {
-    database = await createTestDatabase(backend, { serverUrl, label: 'dashboard_trends' });
-    publishDir = await mkdtemp(path.join(tmpdir(), 'matchflow-dashboard-trends-'));
-    await seed(database);
-    server = await createDashboardServer({
-      config: configFor(redis.prefix, publishDir),
-      logger,
-      db: database.db,
-      port: 0,
+    fixture = await startDashboardFixture({
+      backend,
+      label: 'dashboard-trends',
+      seed: seed,
       now: () => NOW,
     });
+    ({ server, redis, publishDir } = fixture);
     const response = await fetch(`${server.url}/`);
     expect(response.status).toBe(200);
     page = await response.text();
   });
   afterAll(async () => {
-    await server?.close();
-    await database?.dispose();
-    await redis.cleanup();
-    if (publishDir) await rm(publishDir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
   it('has six charts, each an accessible SVG with its data as a table', () => {
@@ -268,7 +242,7 @@ describe.each(testBackends(process.env))('the Trends section on %s', (backend) =
   });
 
   it('shows a database that is away in the section, the rest of the page still served', async () => {
-    const config = configFor(redis.prefix, publishDir);
+    const config = dashboardTestConfig(redis.prefix, publishDir);
     const away = await createDashboardServer({
       config,
       logger,

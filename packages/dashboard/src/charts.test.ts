@@ -44,6 +44,29 @@ describe('scales and ticks', () => {
     // Across midnight with a step under a day: the date too.
     const midnight = timeAxis(Date.parse('2026-03-01T22:00:00Z'), Date.parse('2026-03-02T02:00:00Z'));
     expect(midnight.ticks.map((tick) => tick.label)).toContain('03-02 00:00');
+    // Seconds apart: ticks on whole seconds.
+    expect(timeAxis(T0, T0 + 4_000).ticks.map((tick) => tick.label)).toEqual([
+      '10:00:00',
+      '10:00:01',
+      '10:00:02',
+      '10:00:03',
+      '10:00:04',
+    ]);
+    // Seasons apart: ticks on the first of a month, labelled by month; years by year.
+    const seasons = timeAxis(Date.parse('2023-08-12T14:00:00Z'), Date.parse('2024-05-19T16:00:00Z'));
+    expect(seasons.ticks.map((tick) => tick.label)).toEqual(['2023-09', '2023-11', '2024-01', '2024-03', '2024-05']);
+    expect(seasons.ticks.every((tick) => new Date(tick.ms).toISOString().endsWith('-01T00:00:00.000Z'))).toBe(true);
+    const decade = timeAxis(Date.parse('2016-08-01T00:00:00Z'), Date.parse('2024-05-19T00:00:00Z'));
+    expect(decade.ticks.map((tick) => tick.label)).toEqual([
+      '2017',
+      '2018',
+      '2019',
+      '2020',
+      '2021',
+      '2022',
+      '2023',
+      '2024',
+    ]);
     // One instant: an hour either side, the instant in the middle.
     const one = timeAxis(T0, T0);
     expect(one.min).toBeLessThan(T0);

@@ -73,7 +73,12 @@ export function valueAxis(
   return { min, max, ticks };
 }
 
+const SECOND_MS = 1_000;
 const TIME_STEPS_MS = [
+  SECOND_MS,
+  5 * SECOND_MS,
+  15 * SECOND_MS,
+  30 * SECOND_MS,
   MINUTE_MS,
   5 * MINUTE_MS,
   15 * MINUTE_MS,
@@ -86,13 +91,16 @@ const TIME_STEPS_MS = [
   2 * DAY_MS,
   7 * DAY_MS,
   14 * DAY_MS,
-  30 * DAY_MS,
 ];
+/** Beyond two weeks a step, ticks go on the first of a month: every 1, 2, 3, 6 or 12 months. */
+const MONTH_STEPS = [1, 2, 3, 6, 12];
+const AVERAGE_MONTH_MS = 30.44 * DAY_MS;
 
 /**
- * The time axis over `[min, max]` (ms since epoch): ticks on whole UTC minutes, hours or days
- * (about `count` of them) and their labels: `HH:MM` within a day, `MM-DD HH:MM` across days with
- * a step under a day, `MM-DD` for steps of days. One instant gets an hour either side.
+ * The time axis over `[min, max]` (ms since epoch): ticks on whole UTC seconds, minutes, hours,
+ * days or months (about `count` of them) and their labels: `HH:MM:SS` for steps under a minute,
+ * `HH:MM` within a day, `MM-DD HH:MM` across days with a step under a day, `MM-DD` for steps of
+ * days (`YYYY-MM-DD` across years), `YYYY-MM` for months. One instant gets an hour either side.
  */
 export function timeAxis(
   minMs: number,
@@ -109,14 +117,32 @@ export function timeAxis(
   // A little room at both ends so the first and last points are not on the frame.
   min -= span * 0.03;
   max += span * 0.03;
-  const step = TIME_STEPS_MS.find((candidate) => (max - min) / candidate <= count) ?? 30 * DAY_MS;
+  const ticks: Array<{ ms: number; label: string }> = [];
+  const step = TIME_STEPS_MS.find((candidate) => (max - min) / candidate <= count);
+  if (step === undefined) {
+    const months = MONTH_STEPS.find((candidate) => (max - min) / (candidate * AVERAGE_MONTH_MS) <= count) ?? 12;
+    const first = new Date(min);
+    let year = first.getUTCFullYear();
+    let month =
+      Math.ceil((first.getUTCMonth() + (first.getUTCDate() > 1 || min % DAY_MS > 0 ? 1 : 0)) / months) * months;
+    for (;;) {
+      year += Math.floor(month / 12);
+      month %= 12;
+      const ms = Date.UTC(year, month, 1);
+      if (ms > max) break;
+      ticks.push({ ms, label: months === 12 ? String(year) : new Date(ms).toISOString().slice(0, 7) });
+      month += months;
+    }
+    return { min, max, ticks };
+  }
   const acrossDays = Math.floor(min / DAY_MS) !== Math.floor(max / DAY_MS);
+  const acrossYears = new Date(min).getUTCFullYear() !== new Date(max).getUTCFullYear();
   const label = (ms: number) => {
     const iso = new Date(ms).toISOString();
-    if (step >= DAY_MS) return iso.slice(5, 10);
+    if (step >= DAY_MS) return acrossYears ? iso.slice(0, 10) : iso.slice(5, 10);
+    if (step < MINUTE_MS) return iso.slice(11, 19);
     return acrossDays ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
   };
-  const ticks: Array<{ ms: number; label: string }> = [];
   for (let ms = Math.ceil(min / step) * step; ms <= max; ms += step) ticks.push({ ms, label: label(ms) });
   return { min, max, ticks };
 }
@@ -141,7 +167,7 @@ function dataAttributes(data: Readonly<Record<string, string | number>> | undefi
 
 const px = (value: number) => value.toFixed(1);
 
-interface ChartFrame {
+export interface ChartFrame {
   /** A page-unique id, used for `aria-labelledby` and the table. */
   id: string;
   title: string;
@@ -153,7 +179,7 @@ function svgOpen(frame: ChartFrame, kind: string): SafeHtml {
   return html`<svg class="chart chart-${kind}" id="${frame.id}" role="img" aria-labelledby="${frame.id}-title ${frame.id}-desc" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" preserveAspectRatio="xMidYMid meet"><title id="${frame.id}-title">${frame.title}</title><desc id="${frame.id}-desc">${frame.description}</desc>`;
 }
 
-function empty(frame: ChartFrame, message: string): SafeHtml {
+export function empty(frame: ChartFrame, message: string): SafeHtml {
   return html`<figure class="chart-box" data-chart="${frame.id}"><figcaption>${frame.title}</figcaption><p class="muted small chart-empty">${message}</p></figure>`;
 }
 

@@ -1,5 +1,11 @@
 import type { Db } from '@matchflow/db';
-import { type QueueCountState, queueCounts, type StageBudget, type StageRegistry } from '@matchflow/pipeline';
+import {
+  type QueueCountState,
+  queueCounts,
+  sqlRows as rows,
+  type StageBudget,
+  type StageRegistry,
+} from '@matchflow/pipeline';
 import {
   type BreakerState,
   type LimiterState,
@@ -7,7 +13,7 @@ import {
   type SourceStatsSnapshot,
   sourceStatsKeys,
 } from '@matchflow/sources';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { DashboardConfig, DashboardResources } from './resources.js';
 
 /*
@@ -125,12 +131,6 @@ export interface SourceState {
   stats: SourceStatsSnapshot | undefined;
   /** Why the Redis state could not be read. */
   error: string | undefined;
-}
-
-async function rows<Row>(db: Db, query: SQL): Promise<Row[]> {
-  const result: unknown = await db.execute(query);
-  // postgres.js returns an array of rows; PGlite returns `{ rows }`.
-  return Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows;
 }
 
 const num = (value: unknown): number => Number(value ?? 0);
@@ -644,4 +644,150 @@ export async function runTrends(
     (a, b) => rank(a) - rank(b) || (a < b ? -1 : 1),
   );
   return { sinceMs, days, runs: trendRuns, stages };
+}
+
+/** One value of a sampled series: a sample, or a bucket of samples, at `ms` (ms since epoch). */
+export interface SamplePoint {
+  ms: number;
+  value: number;
+}
+
+/** What the "Fleet resources and upstream" charts plot, from `ops.samples`. */
+export interface ResourceSamples {
+  /** The window: samples taken after `sinceMs`, up to `nowMs`. */
+  sinceMs: number;
+  nowMs: number;
+  /** The width of a bucket (ms): each series has at most one point per bucket. */
+  bucketMs: number;
+  /**
+   * metric -> subject -> a point per bucket in time order, at the bucket's start: the last
+   * sample of the bucket for the cumulative `upstream.*` counters, the largest for the rest
+   * (a queue that filled up for a minute, a breaker that opened).
+   */
+  series: Map<string, Map<string, SamplePoint[]>>;
+  /** `breaker.open` per source, every sample in time order: the open periods, to the minute. */
+  breaker: Map<string, SamplePoint[]>;
+}
+
+/**
+ * The samples of the last `windowMs` before `nowMs`, for the ops page: every metric in buckets
+ * wide enough to give each series at most `maxPoints` points (whole minutes), in one query, and
+ * the breaker samples as they are in a second one (open periods need every change).
+ */
+export async function resourceSamples(
+  db: Db,
+  options: { nowMs: number; windowMs: number; maxPoints: number },
+): Promise<ResourceSamples> {
+  const sinceMs = options.nowMs - options.windowMs;
+  const bucketMs = Math.max(60_000, Math.ceil(options.windowMs / options.maxPoints / 60_000) * 60_000);
+  const window = sql`sampled_at > to_timestamp(${sinceMs / 1000}) AND sampled_at <= to_timestamp(${options.nowMs / 1000})`;
+  const [bucketed, breakerRows] = await Promise.all([
+    rows<{ metric: string; subject: string; bucket_ms: unknown; value: unknown }>(
+      db,
+      sql`SELECT metric, subject,
+            floor(extract(epoch FROM sampled_at)::float8 * 1000 / ${bucketMs}::float8) * ${bucketMs}::float8 AS bucket_ms,
+            CASE WHEN metric LIKE 'upstream.%' THEN (array_agg(value ORDER BY sampled_at DESC))[1]
+                 ELSE max(value) END AS value
+          FROM ops.samples
+          WHERE ${window}
+          GROUP BY 1, 2, 3
+          ORDER BY 1, 2, 3`,
+    ),
+    rows<{ subject: string; ms: unknown; value: unknown }>(
+      db,
+      sql`SELECT subject, extract(epoch FROM sampled_at)::float8 * 1000 AS ms, value
+          FROM ops.samples
+          WHERE metric = 'breaker.open' AND ${window}
+          ORDER BY subject, sampled_at`,
+    ),
+  ]);
+  const series = new Map<string, Map<string, SamplePoint[]>>();
+  for (const row of bucketed) {
+    const subjects = series.get(row.metric) ?? new Map<string, SamplePoint[]>();
+    series.set(row.metric, subjects);
+    const points = subjects.get(row.subject) ?? [];
+    subjects.set(row.subject, points);
+    points.push({ ms: num(row.bucket_ms), value: num(row.value) });
+  }
+  const breaker = new Map<string, SamplePoint[]>();
+  for (const row of breakerRows) {
+    const points = breaker.get(row.subject) ?? [];
+    breaker.set(row.subject, points);
+    points.push({ ms: num(row.ms), value: num(row.value) });
+  }
+  return { sinceMs, nowMs: options.nowMs, bucketMs, series, breaker };
+}
+
+/**
+ * What a cumulative counter grew by between consecutive points, at the later point. A counter
+ * that went down was reset (Redis lost it, or it expired while idle): it counted up from 0 to
+ * its new value. The first point has nothing before it and gives no difference, unless the
+ * sampler was already sampling before it (`sampledSinceMs`, the window's first sample of
+ * anything): then the counter did not exist yet (the first 429 of a source), and it counted up
+ * from 0.
+ */
+export function counterDeltas(
+  points: readonly SamplePoint[],
+  sampledSinceMs = Number.POSITIVE_INFINITY,
+): SamplePoint[] {
+  const deltas: SamplePoint[] = [];
+  const first = points[0];
+  if (first && first.ms > sampledSinceMs) deltas.push(first);
+  for (let index = 1; index < points.length; index += 1) {
+    const previous = points[index - 1] as SamplePoint;
+    const current = points[index] as SamplePoint;
+    deltas.push({
+      ms: current.ms,
+      value: current.value >= previous.value ? current.value - previous.value : current.value,
+    });
+  }
+  return deltas;
+}
+
+/** The classes the upstream requests chart stacks, bottom first. */
+export const STATUS_CLASSES = ['2xx', '429', '4xx', '5xx', 'error'] as const;
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
+/**
+ * The class of an HTTP status as the upstream counters spell it (`200`, `429`, `error`): `429`
+ * on its own, other `4xx`, `5xx`, `error` (no answer); anything else (2xx, and the 1xx/3xx a
+ * client that follows redirects does not see) counts as `2xx`.
+ */
+export function statusClass(status: string): StatusClass {
+  if (status === 'error') return 'error';
+  if (status === '429') return '429';
+  if (/^4\d\d$/.test(status)) return '4xx';
+  if (/^5\d\d$/.test(status)) return '5xx';
+  return '2xx';
+}
+
+/** A time a breaker was not closed. */
+export interface OpenPeriod {
+  source: string;
+  /** Its first sample not closed (ms since epoch). */
+  fromMs: number;
+  /** Its first sample closed again; null while still open at the last sample. */
+  toMs: number | null;
+  /** `open` when it was fully open at some sample, else `half-open`. */
+  worst: 'open' | 'half-open';
+}
+
+/** The periods each breaker was open or half-open, from its samples (time order), oldest first. */
+export function openPeriods(breaker: ReadonlyMap<string, readonly SamplePoint[]>): OpenPeriod[] {
+  const periods: OpenPeriod[] = [];
+  for (const [source, points] of breaker) {
+    let current: OpenPeriod | undefined;
+    for (const point of points) {
+      if (point.value > 0) {
+        current ??= { source, fromMs: point.ms, toMs: null, worst: 'half-open' };
+        if (point.value >= 1) current.worst = 'open';
+      } else if (current) {
+        current.toMs = point.ms;
+        periods.push(current);
+        current = undefined;
+      }
+    }
+    if (current) periods.push(current);
+  }
+  return periods.sort((a, b) => a.fromMs - b.fromMs || (a.source < b.source ? -1 : 1));
 }

@@ -1,7 +1,7 @@
 import { defaultStageRegistry } from '@matchflow/pipeline';
 import { StageJob } from '@matchflow/queues';
 import { describe, expect, it } from 'vitest';
-import { type StageOverview, stageOrder, stageOverview } from './ops-data.js';
+import { counterDeltas, openPeriods, type StageOverview, stageOrder, stageOverview, statusClass } from './ops-data.js';
 import { type OpsPageData, renderOpsPage } from './ops-page.js';
 
 /* The ops page's Stages section and the run timeline's order, rendered from data built here. */
@@ -16,6 +16,11 @@ function page(stages: StageOverview[], stageRuns: OpsPageData['stageRuns']): str
     nowMs: NOW,
     runs: none,
     trends: { ok: true, value: { sinceMs: NOW, days: [], runs: [], stages: [] } },
+    samples: {
+      ok: true,
+      value: { sinceMs: NOW - 86_400_000, nowMs: NOW, bucketMs: 300_000, series: new Map(), breaker: new Map() },
+    },
+    freshnessMaxAgeHours: 26,
     freshness: none,
     snapshot: { ok: true, value: undefined },
     quality: { ok: true, value: undefined },
@@ -132,5 +137,73 @@ describe('stageOrder', () => {
       'build',
       'publish',
     ]);
+  });
+});
+
+describe('the Fleet resources section helpers', () => {
+  it('takes differences of cumulative counters, a decrease being a reset that counts from 0', () => {
+    const points = [10, 15, 15, 3, 8].map((value, index) => ({ ms: index * 60_000, value }));
+    expect(counterDeltas(points)).toEqual([
+      { ms: 60_000, value: 5 },
+      { ms: 120_000, value: 0 },
+      { ms: 180_000, value: 3 },
+      { ms: 240_000, value: 5 },
+    ]);
+    expect(counterDeltas(points.slice(0, 1))).toEqual([]);
+    // Sampled before its first point: the counter appeared since, and its first value is new.
+    const appeared = points.slice(1, 3);
+    expect(counterDeltas(appeared, 0)).toEqual([
+      { ms: 60_000, value: 15 },
+      { ms: 120_000, value: 0 },
+    ]);
+    expect(counterDeltas(appeared, 60_000)).toEqual([{ ms: 120_000, value: 0 }]);
+  });
+
+  it('classes statuses: 429 on its own, other 4xx, 5xx, error, the rest as 2xx', () => {
+    expect(['200', '204', '304', '429', '404', '403', '500', '503', 'error'].map(statusClass)).toEqual([
+      '2xx',
+      '2xx',
+      '2xx',
+      '429',
+      '4xx',
+      '4xx',
+      '5xx',
+      '5xx',
+      'error',
+    ]);
+  });
+
+  it('finds the periods a breaker was not closed, one still open at the end', () => {
+    const at = (minutes: number, value: number) => ({ ms: minutes * 60_000, value });
+    const periods = openPeriods(
+      new Map([
+        ['a', [at(0, 0), at(1, 1), at(2, 0.5), at(3, 0), at(4, 0.5), at(5, 0)]],
+        ['b', [at(0, 0), at(2, 1), at(3, 1)]],
+      ]),
+    );
+    expect(periods).toEqual([
+      { source: 'a', fromMs: 60_000, toMs: 180_000, worst: 'open' },
+      { source: 'b', fromMs: 120_000, toMs: null, worst: 'open' },
+      { source: 'a', fromMs: 240_000, toMs: 300_000, worst: 'half-open' },
+    ]);
+  });
+
+  it('says how samples come to be when there are none', () => {
+    const html = page([], { ok: true, value: new Map() });
+    const section = html.slice(html.indexOf('<section id="resources">'), html.indexOf('<section id="freshness">'));
+    expect(section).toContain('<h2>Fleet resources and upstream</h2>');
+    for (const id of [
+      'redis-memory',
+      'queues',
+      'upstream',
+      'waits',
+      'wait-seconds',
+      'breakers',
+      'freshness',
+      'rss',
+      'cpu',
+    ])
+      expect(section).toContain(`<figure class="chart-box" data-chart="res-${id}"><figcaption>`);
+    expect(section.match(/sample-ops task writes them every minute/g)).toHaveLength(9);
   });
 });

@@ -1,28 +1,36 @@
 import { barChart, CHART_STYLE, type ChartSeries, lineChart } from './charts.js';
 import { html, SafeHtml } from './html.js';
 import {
+  counterDeltas,
   type Freshness,
   freshness,
   type LatestSnapshot,
   lastRunQuality,
   lastStageRuns,
   latestSnapshot,
+  openPeriods,
   type QueueDepth,
   queueDepths,
+  type ResourceSamples,
   type RunQuality,
   type RunSummary,
   type RunTrends,
   recentRuns,
+  resourceSamples,
   runTrends,
+  type SamplePoint,
   type SourceState,
+  STATUS_CLASSES,
   type StageLastRun,
   type StageOverview,
   type StageSpan,
   sourceStates,
   stageOrder,
   stageOverview,
+  statusClass,
   type TrendRun,
 } from './ops-data.js';
+import { BASE_STYLE } from './page-style.js';
 import { type DashboardConfig, type DashboardResources, withDeadline } from './resources.js';
 
 /*
@@ -39,6 +47,10 @@ export const OPS_PAGE_RUNS = 20;
 export const TRENDS_DAYS = 14;
 /** ... and per run, the newest this many competition runs in those days. */
 export const TRENDS_RUNS = 50;
+/** The "Fleet resources and upstream" charts: the ops samples of this long before now ... */
+export const RESOURCES_WINDOW_MS = 24 * 3_600_000;
+/** ... at most this many points per series (samples are bucketed in whole minutes). */
+export const RESOURCES_MAX_POINTS = 300;
 
 type Part<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -48,6 +60,10 @@ export interface OpsPageData {
   runs: Part<RunSummary[]>;
   /** What the Trends charts plot. */
   trends: Part<RunTrends>;
+  /** What the "Fleet resources and upstream" charts plot (`ops.samples`). */
+  samples: Part<ResourceSamples>;
+  /** `quality.freshnessMaxAgeHours`: the freshness chart's threshold. */
+  freshnessMaxAgeHours: number;
   freshness: Part<Freshness[]>;
   snapshot: Part<LatestSnapshot | undefined>;
   quality: Part<RunQuality | undefined>;
@@ -79,10 +95,13 @@ export async function loadOpsData(options: {
   const db = () => resources.db();
   const stages = stageOverview(registry, config);
   const standalone = stages.filter((stage) => stage.kind === 'standalone').map((stage) => stage.name);
-  const [runs, trends, fresh, snapshot, quality, sources, queues, stageRuns] = await Promise.all([
+  const [runs, trends, samples, fresh, snapshot, quality, sources, queues, stageRuns] = await Promise.all([
     part('the database', async () => recentRuns(await db(), OPS_PAGE_RUNS, stageOrder(registry))),
     part('the database', async () =>
       runTrends(await db(), { nowMs, days: TRENDS_DAYS, limit: TRENDS_RUNS, order: stageOrder(registry) }),
+    ),
+    part('the database', async () =>
+      resourceSamples(await db(), { nowMs, windowMs: RESOURCES_WINDOW_MS, maxPoints: RESOURCES_MAX_POINTS }),
     ),
     part('the database', async () => freshness(await db(), config, nowMs)),
     part('the database', async () => latestSnapshot(await db())),
@@ -96,6 +115,8 @@ export async function loadOpsData(options: {
     nowMs,
     runs,
     trends,
+    samples,
+    freshnessMaxAgeHours: config.quality.freshnessMaxAgeHours,
     freshness: fresh,
     snapshot,
     quality,
@@ -325,6 +346,267 @@ function trendsSection(data: OpsPageData): SafeHtml {
   </section>`;
 }
 
+// ---- fleet resources and upstream (ops.samples) ------------------------------------------
+
+const NO_SAMPLES = "No samples yet: the scheduler's sample-ops task writes them every minute (scheduler.opsSamples).";
+const MIB = 1_048_576;
+
+/** `2026-03-10 11:55` (UTC): a sample bucket's row in the tables, and its `data-at`. */
+function minute(ms: number): string {
+  return iso(ms).slice(0, 16).replace('T', ' ');
+}
+
+/** Line chart points of a sampled series, `value` mapped by `scale`. */
+function samplePoints(points: readonly SamplePoint[], scale: (value: number) => number = (value) => value) {
+  return points.map((point) => ({
+    x: point.ms,
+    y: scale(point.value),
+    label: minute(point.ms),
+    data: { at: iso(point.ms).slice(0, 16) },
+  }));
+}
+
+/** One series per subject of `metric`, sorted by subject. */
+function subjectSeries(samples: ResourceSamples, metric: string, scale?: (value: number) => number): ChartSeries[] {
+  return [...(samples.series.get(metric) ?? new Map<string, SamplePoint[]>())]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([subject, points]) => ({ key: subject, name: subject, points: samplePoints(points, scale) }));
+}
+
+/**
+ * Per-bucket increases of the cumulative counters of `metric` (subjects `<source>:<key>`),
+ * summed over sources per `group(key)`: one bar per bucket from the first increase to the last.
+ */
+function counterBars(
+  samples: ResourceSamples,
+  metric: string,
+  group: (key: string) => string,
+  scale: (value: number) => number = (value) => value,
+) {
+  const byBucket = new Map<number, Record<string, number>>();
+  // The sampler writes every group each time: a counter missing from an earlier sample than its
+  // first was not there yet, and its first value is all new.
+  let sampledSinceMs = Number.POSITIVE_INFINITY;
+  for (const subjects of samples.series.values())
+    for (const points of subjects.values()) sampledSinceMs = Math.min(sampledSinceMs, points[0]?.ms ?? sampledSinceMs);
+  for (const [subject, points] of samples.series.get(metric) ?? []) {
+    const key = group(subject.slice(subject.indexOf(':') + 1));
+    for (const delta of counterDeltas(points, sampledSinceMs)) {
+      const values = byBucket.get(delta.ms) ?? {};
+      values[key] = (values[key] ?? 0) + scale(delta.value);
+      byBucket.set(delta.ms, values);
+    }
+  }
+  if (byBucket.size === 0) return [];
+  const times = [...byBucket.keys()];
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  const categories = [];
+  for (let ms = first; ms <= last; ms += samples.bucketMs) {
+    categories.push({ key: iso(ms).slice(0, 16), label: iso(ms).slice(11, 16), values: byBucket.get(ms) ?? {} });
+  }
+  return categories;
+}
+
+const STATUS_STACKS: ReadonlyArray<{ key: string; name: string; className: string }> = STATUS_CLASSES.map((key) => ({
+  key,
+  name: key === '4xx' ? 'other 4xx' : key,
+  className: { '2xx': 'good', '429': 'warn', '4xx': 's2', '5xx': 'bad', error: 's5' }[key],
+}));
+
+/** Wait reasons in the order the waits charts stack them; others after, in grey. */
+const WAIT_REASONS: ReadonlyArray<{ key: string; className: string }> = [
+  { key: 'budget', className: 's0' },
+  { key: 'concurrency', className: 's1' },
+  { key: 'upstream-budget', className: 's2' },
+  { key: 'reserved', className: 's3' },
+  { key: 'paused', className: 'warn' },
+  { key: 'breaker-open', className: 'bad' },
+];
+
+function waitStacks(categories: ReadonlyArray<{ values: Readonly<Record<string, number>> }>) {
+  const seen = new Set(categories.flatMap((category) => Object.keys(category.values)));
+  const known = WAIT_REASONS.filter((reason) => seen.has(reason.key));
+  const others = [...seen]
+    .filter((reason) => !WAIT_REASONS.some((known) => known.key === reason))
+    .sort()
+    .map((key) => ({ key, className: 's5' }));
+  return [...known, ...others].map((reason) => ({ ...reason, name: reason.key }));
+}
+
+const BREAKER_STATE_NAMES: Readonly<Record<string, string>> = { '0': 'closed', '0.5': 'half-open', '1': 'open' };
+
+function resourcesSection(data: OpsPageData): SafeHtml {
+  const title = html`<h2>Fleet resources and upstream</h2>`;
+  if (!data.samples.ok) return html`<section id="resources">${title}${unavailable(data.samples.error)}</section>`;
+  const samples = data.samples.value;
+  const any = samples.series.size > 0;
+  const none = (message: string) => (any ? message : NO_SAMPLES);
+  // Buckets are whole minutes: `5 min`, not formatDuration's `5 min 0 s`.
+  const bucket = `${Math.round(samples.bucketMs / 60_000)} min`;
+  const source = `From ops.samples (the sample-ops task), the last 24 h in ${bucket} buckets.`;
+  const mib = (value: number) => value / MIB;
+  const formatMib = (value: number) => `${value.toFixed(1)} MiB`;
+  const count = (value: number) => String(Math.round(value * 100) / 100);
+
+  const memory = lineChart({
+    id: 'res-redis-memory',
+    title: 'Redis memory',
+    description: `Memory Redis uses (INFO used_memory), in MiB, the largest sample of each bucket. ${source}`,
+    series: [
+      {
+        key: 'used_memory',
+        name: 'used memory',
+        points: samplePoints(samples.series.get('redis.used_memory')?.get('') ?? [], mib),
+      },
+    ],
+    formatY: formatMib,
+    emptyMessage: none('No Redis memory sampled in the last 24 h.'),
+  });
+
+  // Waiting + delayed per queue: the work not started yet. Queues empty throughout are left out.
+  const depthByQueue = new Map<string, Map<number, number>>();
+  for (const metric of ['queue.waiting', 'queue.delayed'])
+    for (const [queue, points] of samples.series.get(metric) ?? []) {
+      const depths = depthByQueue.get(queue) ?? new Map<number, number>();
+      depthByQueue.set(queue, depths);
+      for (const point of points) depths.set(point.ms, (depths.get(point.ms) ?? 0) + point.value);
+    }
+  const queueSeries: ChartSeries[] = [...depthByQueue]
+    .filter(([, depths]) => [...depths.values()].some((value) => value > 0))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([queue, depths]) => ({
+      key: queue,
+      name: queue,
+      points: samplePoints([...depths].sort(([a], [b]) => a - b).map(([ms, value]) => ({ ms, value }))),
+    }));
+  const queues = lineChart({
+    id: 'res-queues',
+    title: 'Queue depths (waiting + delayed)',
+    description: `Jobs waiting (prioritized and waiting for children included) plus delayed, per queue, the largest of each bucket; queues empty throughout are left out. ${source}`,
+    series: queueSeries,
+    formatY: count,
+    emptyMessage: none('No jobs waited in any queue in the last 24 h.'),
+  });
+
+  const requests = barChart({
+    id: 'res-upstream',
+    title: `Upstream requests per ${bucket}, by status`,
+    description: `Upstream answers per bucket, all sources together, by HTTP status class: 2xx, 429 (rate limited), other 4xx, 5xx and error (no answer). The difference between consecutive samples of the fleet's cumulative counters; a counter that went down was reset and counts from 0. ${source}`,
+    categories: counterBars(samples, 'upstream.requests', statusClass),
+    stacks: STATUS_STACKS,
+    formatY: count,
+    xHeading: `${bucket} from (UTC)`,
+    emptyMessage: none('No upstream requests in the last 24 h.'),
+  });
+
+  const waitCategories = counterBars(samples, 'upstream.waits', (reason) => reason);
+  const waits = barChart({
+    id: 'res-waits',
+    title: `Limiter waits per ${bucket}`,
+    description: `Times a request was told to wait, all sources together, by reason: the limiter's budget, concurrency, the upstream's budget, reserved for scheduled work, a 429 pause, or an open breaker. Differences of cumulative counters, as the requests chart. ${source}`,
+    categories: waitCategories,
+    stacks: waitStacks(waitCategories),
+    formatY: count,
+    xHeading: `${bucket} from (UTC)`,
+    emptyMessage: none('No request waited in the last 24 h.'),
+  });
+  const waitSecondCategories = counterBars(
+    samples,
+    'upstream.wait_ms',
+    (reason) => reason,
+    (ms) => ms / 1000,
+  );
+  const waitSeconds = barChart({
+    id: 'res-wait-seconds',
+    title: `Limiter wait time per ${bucket}`,
+    description: `The waits asked for, in seconds, all sources together, by reason. Differences of cumulative counters, as the requests chart. ${source}`,
+    categories: waitSecondCategories,
+    stacks: waitStacks(waitSecondCategories),
+    formatY: (value) => `${count(value)} s`,
+    xHeading: `${bucket} from (UTC)`,
+    emptyMessage: none('No request waited in the last 24 h.'),
+  });
+
+  const breakers = lineChart({
+    id: 'res-breakers',
+    title: 'Circuit breakers',
+    description: `Each source's fleet-wide breaker: 0 closed, 0.5 half-open, 1 open (the worst sample of each bucket). The periods it was not closed are listed under the chart, to the sample. ${source}`,
+    series: subjectSeries(samples, 'breaker.open'),
+    formatY: (value) => BREAKER_STATE_NAMES[String(value)] ?? value.toFixed(2),
+    yDomain: [0, 1],
+    emptyMessage: none('No breaker state sampled in the last 24 h (no sources configured?).'),
+  });
+  const periods = openPeriods(samples.breaker);
+  const periodsTable =
+    samples.breaker.size === 0
+      ? html``
+      : periods.length === 0
+        ? html`<p class="small muted" id="res-breaker-periods">No breaker was open or half-open in the last 24 h.</p>`
+        : html`<div class="scroll"><table id="res-breaker-periods" class="small">
+      <caption class="small muted">Open periods (UTC)</caption>
+      <thead><tr><th>source</th><th>from</th><th>to</th><th>duration</th><th>worst</th></tr></thead>
+      <tbody>${periods.map(
+        (
+          period,
+        ) => html`<tr data-source="${period.source}" data-from="${iso(period.fromMs)}" data-to="${period.toMs === null ? '' : iso(period.toMs)}">
+          <td>${period.source}</td><td>${minute(period.fromMs)}</td>
+          <td>${period.toMs === null ? html`<span class="badge bad">still open</span>` : minute(period.toMs)}</td>
+          <td class="num">${formatDuration((period.toMs ?? samples.nowMs) - period.fromMs)}</td>
+          <td>${badge(period.worst)}</td>
+        </tr>`,
+      )}</tbody></table></div>`;
+
+  const freshnessSeries = subjectSeries(samples, 'freshness.age_hours');
+  const freshTimes = freshnessSeries.flatMap((series) => series.points.map((point) => point.x));
+  const threshold = data.freshnessMaxAgeHours;
+  const freshnessChart = lineChart({
+    id: 'res-freshness',
+    title: 'Freshness age per competition',
+    description: `Hours since each tracked competition's last successful run that fetched (or, never refreshed, since its first run started): the stale alert's rule, which opens above the threshold of ${threshold} h (quality.freshnessMaxAgeHours). ${source}`,
+    series:
+      freshTimes.length === 0
+        ? []
+        : [
+            ...freshnessSeries,
+            {
+              key: 'threshold',
+              name: `threshold (${threshold} h)`,
+              points: [Math.min(...freshTimes), Math.max(...freshTimes)].map((ms) => ({
+                x: ms,
+                y: threshold,
+                label: minute(ms),
+                data: { at: iso(ms).slice(0, 16) },
+              })),
+            },
+          ],
+    formatY: (value) => `${value.toFixed(1)} h`,
+    emptyMessage: none('No competition has run yet: no freshness to sample.'),
+  });
+
+  const rss = lineChart({
+    id: 'res-rss',
+    title: 'Process memory (RSS)',
+    description: `Resident memory of each live worker, scheduler, dashboard and npm start process (role@host:pid), in MiB, as each reports it every 15 s. ${source}`,
+    series: subjectSeries(samples, 'process.rss_bytes', mib),
+    formatY: formatMib,
+    emptyMessage: none('No process reported in the last 24 h.'),
+  });
+  const cpu = lineChart({
+    id: 'res-cpu',
+    title: 'Process CPU',
+    description: `CPU time of each live process over its last 15 s, in percent of one core (two busy cores: 200 %), the largest of each bucket. ${source}`,
+    series: subjectSeries(samples, 'process.cpu_percent'),
+    formatY: (value) => `${count(value)} %`,
+    emptyMessage: none('No process reported in the last 24 h.'),
+  });
+
+  return html`<section id="resources">${title}
+    <p class="small muted">Sampled about every minute by the scheduler's sample-ops task into ops.samples (kept retention.samplesDays days); the last 24 h, one point per ${bucket}. Each chart's data is in the table under it.</p>
+    <div class="charts">${memory}${queues}${requests}${waits}${waitSeconds}<div class="chart-cell">${breakers}${periodsTable}</div>${freshnessChart}${rss}${cpu}</div>
+  </section>`;
+}
+
 function freshnessSection(data: OpsPageData): SafeHtml {
   let body: SafeHtml;
   if (!data.freshness.ok) body = unavailable(data.freshness.error);
@@ -485,30 +767,10 @@ function round(value: number): string {
 }
 
 const STYLE = `
-:root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--text:#1d232b;--muted:#5f6b7a;--line:#e2e6eb;--track:#eef1f4;--badge-text:#fff;--link:#0969da;--good:#1a7f37;--warn:#9a6700;--bad:#cf222e;--info:#0969da;--series-0:#0969da;--series-1:#bc4c00;--series-2:#8250df;--series-3:#1a7f37;--series-4:#bf3989;--series-5:#57606a}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--text:#e6edf3;--muted:#9198a1;--line:#30363d;--track:#21262d;--badge-text:#0d1117;--link:#58a6ff;--good:#3fb950;--warn:#d29922;--bad:#f85149;--info:#58a6ff;--series-0:#58a6ff;--series-1:#f0883e;--series-2:#bc8cff;--series-3:#3fb950;--series-4:#ff7bba;--series-5:#9198a1}}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--text)}
-header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.25rem;padding:.8rem 1rem;background:#1d232b;color:#fff}
-header h1{font-size:1.15rem;margin:0}
-header nav{display:flex;flex-wrap:wrap;gap:.3rem .9rem}
-header a{color:#9ecbff;text-decoration:none}
-header .env{color:#c9d1d9;font-size:.85rem}
 main{max-width:1200px;margin:0 auto;padding:.75rem;display:grid;gap:.75rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr))}
-section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .9rem;min-width:0}
-section#runs,section#trends,section#stages{grid-column:1/-1}
-main a{color:var(--link)}
-h2{font-size:1rem;margin:.2rem 0 .6rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
+section#runs,section#trends,section#resources,section#stages{grid-column:1/-1}
 th,td{text-align:left;padding:.3rem .45rem;border-bottom:1px solid var(--line);vertical-align:top}
-th{color:var(--muted);font-weight:600}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.scroll{overflow-x:auto}
-code{font:.85em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
-.muted{color:var(--muted)}.small{font-size:.85rem}
 .error{color:var(--bad)}.bad-text{color:var(--bad);font-style:normal}
-.badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.78rem;font-weight:600;color:var(--badge-text);background:var(--info);white-space:nowrap}
-.badge.good{background:var(--good)}.badge.warn{background:var(--warn)}.badge.bad{background:var(--bad)}
 ol.runs{list-style:none;margin:0;padding:0}
 li.run{border-top:1px solid var(--line);padding:.55rem 0}
 li.run:first-child{border-top:0}
@@ -521,8 +783,9 @@ li.run:first-child{border-top:0}
 .track{position:relative;height:.7rem;background:var(--track);border-radius:3px}
 .bar{position:absolute;top:0;bottom:0;border-radius:3px;background:var(--info)}
 .bar.good{background:var(--good)}.bar.warn{background:var(--warn)}.bar.bad{background:var(--bad)}
+div.chart-cell{min-width:0}
+table#res-breaker-periods caption{text-align:left}
 dl.facts{display:grid;grid-template-columns:auto 1fr;gap:.25rem .9rem;margin:0}
-dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;min-width:0}
 @media (max-width:560px){.stage{grid-template-columns:5.5rem 1fr 4.8rem}main{padding:.4rem}section{padding:.5rem .6rem}}
 `;
 
@@ -535,17 +798,18 @@ export function renderOpsPage(data: OpsPageData): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="30">
 <title>matchflow ops</title>
-<style>${new SafeHtml(STYLE + CHART_STYLE)}</style>
+<style>${new SafeHtml(BASE_STYLE + STYLE + CHART_STYLE)}</style>
 </head>
 <body>
 <header>
   <h1>matchflow ops</h1>
   <span class="env">${data.env} · ${iso(data.nowMs)}</span>
-  <nav><a href="/queues">queues (Bull Board)</a><a href="/api/snapshot">snapshot API</a><a href="/api/openapi.json">OpenAPI</a><a href="/metrics">metrics</a></nav>
+  <nav><a href="/ratings">ratings</a><a href="/queues">queues (Bull Board)</a><a href="/api/snapshot">snapshot API</a><a href="/api/openapi.json">OpenAPI</a><a href="/metrics">metrics</a></nav>
 </header>
 <main>
 ${runsSection(data)}
 ${trendsSection(data)}
+${resourcesSection(data)}
 ${freshnessSection(data)}
 ${snapshotSection(data)}
 ${sourcesSection(data)}

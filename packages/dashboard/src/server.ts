@@ -13,6 +13,7 @@ import { DashboardMetrics } from './metrics.js';
 import { openApiEndpoint } from './openapi.js';
 import { loadOpsPage } from './ops-page.js';
 import { readyzResponse } from './probes.js';
+import { ratingsRoutes } from './ratings-page.js';
 import { type DashboardConfig, DashboardResources } from './resources.js';
 import { SnapshotSource } from './snapshot-source.js';
 
@@ -130,9 +131,9 @@ export function opsRoutes(options: {
 }
 
 /**
- * Start the dashboard's HTTP server (node:http): the ops page at `/`, Bull Board at `/queues`,
- * `/metrics`, `/healthz`, `/readyz` and the consumer API over the latest snapshot in
- * `config.publishDir` (`/api/...`). Beyond loopback every route but /healthz needs the configured
+ * Start the dashboard's HTTP server (node:http): the ops page at `/`, the ratings pages under
+ * `/ratings`, Bull Board at `/queues`, `/metrics`, `/healthz`, `/readyz` and the consumer API
+ * over the latest snapshot in `config.publishDir` (`/api/...`). Beyond loopback every route but /healthz needs the configured
  * credentials; it refuses to start (`DashboardAuthError`) without them. Resolves once it listens;
  * `DashboardListenError` when it cannot.
  */
@@ -151,7 +152,11 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
   });
   const metrics = new DashboardMetrics({ config, resources, logger, now });
   const source = new SnapshotSource({ publishDir: config.publishDir, logger });
-  const routes: Route[] = [...opsRoutes({ config, resources, metrics, now }), ...dashboardEndpoints(source)];
+  const routes: Route[] = [
+    ...opsRoutes({ config, resources, metrics, now }),
+    ...ratingsRoutes({ config, resources, logger }),
+    ...dashboardEndpoints(source),
+  ];
   let board: NodeListener | undefined;
 
   const server = createServer((request, response) => {
