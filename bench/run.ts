@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { BACKFILL_DEFAULTS, benchBackfill } from './backfill.js';
 import { benchCorrection } from './correction.js';
+import { benchDashboard } from './dashboard.js';
 import { benchEndToEnd } from './end-to-end.js';
 import { benchEngine } from './engine.js';
 import type { BenchEnv } from './fleet.js';
@@ -485,6 +486,21 @@ async function backfillRows(env: BenchEnv, details: Record<string, unknown>, mat
   ];
 }
 
+/** The dashboard's pages over a full ops and ratings zone (embedded PGlite). */
+async function dashboardRows(env: BenchEnv, details: Record<string, unknown>): Promise<Row[]> {
+  const figures = await benchDashboard(env);
+  details.dashboard = figures;
+  const name = `dashboard pages (PGlite: ${figures.samples.toLocaleString('en-US')} ops samples, ${figures.stageRows.toLocaleString('en-US')} stage rows, ${figures.ratedMatches.toLocaleString('en-US')} rated matches)`;
+  return figures.pages.flatMap((page) => [
+    {
+      benchmark: name,
+      figure: `GET ${page.path} (${Math.round(page.bytes / 1024)} KiB of HTML, ${Math.round(page.wireBytes / 1024)} KiB sent): median of 10 after the first (${Math.round(page.firstMs)} ms)`,
+      value: Math.round(page.medianMs),
+      unit: 'ms',
+    },
+  ]);
+}
+
 function latencyText(latency: { baseMs: number; jitterMs: number }): string {
   return latency.baseMs + latency.jitterMs === 0
     ? 'no latency'
@@ -504,6 +520,7 @@ const BENCHMARKS = [
   'hourly',
   'correction',
   'backfill',
+  'dashboard',
 ] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 const requested = process.argv.slice(2);
@@ -540,6 +557,7 @@ const RUNNERS: Record<BenchmarkName, () => Row[] | Promise<Row[]>> = {
   hourly: () => hourlyRows(env, details),
   correction: () => correctionRows(env, details),
   backfill: () => backfillRows(env, details, backfillMatches),
+  dashboard: () => dashboardRows(env, details),
 };
 
 const machineInfo = await machine(env);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barChart, linearScale, lineChart, niceStep, timeAxis, valueAxis } from './charts.js';
+import { barChart, linearScale, lineChart, MAX_MARKERS, niceStep, timeAxis, valueAxis } from './charts.js';
 
 /* The SVG charts: scales and ticks, empty and one-point data, the text alternative, escaping. */
 
@@ -171,6 +171,58 @@ describe('lineChart', () => {
         series: [{ key: 'a', name: 'a', points: [{ x: T0, y: 1, label: 'l', data: { 'bad"key': 'v' } }] }],
       }),
     ).toThrow(/not a data attribute name/);
+  });
+
+  it('marks each point while series are short; a day of samples is lines only, every value still in the table', () => {
+    const dense = Array.from({ length: MAX_MARKERS + 1 }, (_, index) => ({
+      x: T0 + index * MINUTE,
+      y: index,
+      label: `p${index}`,
+    }));
+    const sparse = lineChart({
+      id: 'sparse',
+      title: 't',
+      description: 'd',
+      series: [{ key: 'a', name: 'a', points: dense.slice(0, MAX_MARKERS) }],
+    }).value;
+    expect(attributes(sparse, 'circle', 'series')).toHaveLength(MAX_MARKERS);
+    const markup = lineChart({
+      id: 'dense',
+      title: 't',
+      description: 'd',
+      series: [{ key: 'a', name: 'a', points: dense }],
+    }).value;
+    expect(attributes(markup, 'circle', 'series')).toEqual([]);
+    expect(markup.match(/<tr/g)).toHaveLength(MAX_MARKERS + 2);
+    expect(
+      lineChart({
+        id: 'forced',
+        title: 't',
+        description: 'd',
+        markers: true,
+        series: [{ key: 'a', name: 'a', points: dense }],
+      }).value,
+    ).toContain('data-value="60"');
+  });
+
+  it('draws a lone point between gaps as a dot, markers or not', () => {
+    const lone = [
+      { x: T0, y: null, label: 'a' },
+      { x: T0 + MINUTE, y: 5, label: 'b' },
+      { x: T0 + 2 * MINUTE, y: null, label: 'c' },
+      { x: T0 + 3 * MINUTE, y: 6, label: 'd' },
+      { x: T0 + 4 * MINUTE, y: 7, label: 'e' },
+    ];
+    const markup = lineChart({
+      id: 'lone',
+      title: 't',
+      description: 'd',
+      markers: false,
+      series: [{ key: 'a', name: 'a', points: lone }],
+    }).value;
+    const path = /<path class="line s0" d="([^"]*)"/.exec(markup)?.[1] ?? '';
+    expect(path.match(/M/g)).toHaveLength(2);
+    expect(path).toMatch(/^M[\d.]+ [\d.]+h0M[\d.]+ [\d.]+L[\d.]+ [\d.]+$/);
   });
 });
 

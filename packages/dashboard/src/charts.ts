@@ -240,10 +240,18 @@ export interface LineChartOptions extends ChartFrame {
   xHeading?: string;
   /** Shown instead of a chart when no point has a value. */
   emptyMessage?: string;
+  /**
+   * Draw a marker (with its tooltip and `data-*` attributes) per point. Default: while no series
+   * has more than `MAX_MARKERS` points; a day of samples is lines only, its values in the table.
+   */
+  markers?: boolean;
 }
 
+/** Most points a series may have for the line chart to mark each one by default. */
+export const MAX_MARKERS = 60;
+
 /**
- * A time-series line chart with a marker per point, one line per series (gaps where a value is
+ * A time-series line chart with a marker per point (`markers`), one line per series (gaps where a value is
  * null), a UTC time axis and a value axis, and the data as a table below it.
  */
 export function lineChart(options: LineChartOptions): SafeHtml {
@@ -260,26 +268,34 @@ export function lineChart(options: LineChartOptions): SafeHtml {
   const y = linearScale(axis.min, axis.max, CHART_HEIGHT - MARGIN.bottom, MARGIN.top);
   const bottom = CHART_HEIGHT - MARGIN.bottom;
   const colour = (index: number) => `s${index % SERIES_COLOURS}`;
+  const markers =
+    options.markers ??
+    options.series.every((series) => series.points.filter((point) => point.y !== null).length <= MAX_MARKERS);
 
   const lines = options.series.map((series, index) => {
     const sorted = [...series.points].sort((a, b) => a.x - b.x);
-    let path = '';
-    let pen = false;
+    // Runs of valued points between gaps; a lone point is a zero-length line, drawn as a dot by
+    // the round line cap (visible without markers too).
+    const runs: ChartPoint[][] = [[]];
     for (const point of sorted) {
-      if (point.y === null) {
-        pen = false;
-        continue;
-      }
-      path += `${pen ? 'L' : 'M'}${px(x(point.x))} ${px(y(point.y))}`;
-      pen = true;
+      if (point.y === null) runs.push([]);
+      else runs[runs.length - 1]?.push(point);
     }
-    const markers = sorted
+    const path = runs
+      .filter((run) => run.length > 0)
+      .map(
+        (run) =>
+          run.map((point, at) => `${at === 0 ? 'M' : 'L'}${px(x(point.x))} ${px(y(point.y as number))}`).join('') +
+          (run.length === 1 ? 'h0' : ''),
+      )
+      .join('');
+    const marks = (markers ? sorted : [])
       .filter((point) => point.y !== null)
       .map((point) => {
         const value = point.y as number;
         return html`<circle class="point ${colour(index)}${point.tone ? ` ${point.tone}` : ''}" cx="${px(x(point.x))}" cy="${px(y(value))}" r="3.5" data-series="${series.key}" data-value="${String(value)}"${dataAttributes(point.data)}><title>${series.name}: ${format(value)} · ${point.label}</title></circle>`;
       });
-    return html`<g class="series" data-series="${series.key}"><path class="line ${colour(index)}" d="${path}"></path>${markers}</g>`;
+    return html`<g class="series" data-series="${series.key}"><path class="line ${colour(index)}" d="${path}"></path>${marks}</g>`;
   });
 
   const xTicks = time.ticks.map(
@@ -396,7 +412,7 @@ svg.chart{display:block;width:100%;height:auto;overflow:visible}
 svg.chart .grid{stroke:var(--line);stroke-width:1}
 svg.chart .frame,svg.chart .tick-mark{stroke:var(--muted);stroke-width:1}
 svg.chart .tick{fill:var(--muted);font-size:11px;font-variant-numeric:tabular-nums}
-svg.chart .line{fill:none;stroke-width:2}
+svg.chart .line{fill:none;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 svg.chart .point{stroke:var(--card);stroke-width:1.5}
 svg.chart .line.s0{stroke:var(--series-0)}svg.chart .line.s1{stroke:var(--series-1)}svg.chart .line.s2{stroke:var(--series-2)}
 svg.chart .line.s3{stroke:var(--series-3)}svg.chart .line.s4{stroke:var(--series-4)}svg.chart .line.s5{stroke:var(--series-5)}

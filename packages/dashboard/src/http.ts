@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 
 /*
  * The framework-free core of the dashboard (the shape of felixmosh/bull-board): a handler is a
@@ -112,8 +113,25 @@ export function fromNode(request: IncomingMessage): HttpRequest {
   };
 }
 
-/** Write an HttpResponse (JSON unless the body is a string) to a node response. */
-export function toNode(answer: HttpResponse, response: ServerResponse): void {
+/** HTML pages smaller than this go out as they are: gzip would save less than it costs. */
+const GZIP_MIN_BYTES = 8 * 1024;
+
+/** The client takes gzip: named in Accept-Encoding, and not with `q=0`. */
+function acceptsGzip(acceptEncoding: string | string[] | undefined): boolean {
+  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : (acceptEncoding ?? '');
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    return !params.some((param) => /^\s*q\s*=\s*0(?:\.0*)?\s*$/.test(param));
+  });
+}
+
+/**
+ * Write an HttpResponse (JSON unless the body is a string) to a node response. An HTML page is
+ * gzipped when the client takes it (the ops page with a day of samples is most of a megabyte
+ * of markup, reloaded every 30 s); other bodies, whose ETags name their bytes, go as they are.
+ */
+export function toNode(answer: HttpResponse, response: ServerResponse, acceptEncoding?: string | string[]): void {
   const headers: Record<string, string> = { ...answer.headers };
   if (answer.body === undefined) {
     response.writeHead(answer.status, headers);
@@ -121,9 +139,17 @@ export function toNode(answer: HttpResponse, response: ServerResponse): void {
     return;
   }
   const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-  const bytes = Buffer.from(text);
-  const hasType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
-  if (!hasType) headers['content-type'] = 'application/json; charset=utf-8';
+  let bytes = Buffer.from(text);
+  const typeName = Object.keys(headers).find((name) => name.toLowerCase() === 'content-type');
+  if (typeName === undefined) headers['content-type'] = 'application/json; charset=utf-8';
+  const html = typeName !== undefined && headers[typeName]?.startsWith('text/html');
+  if (html) {
+    headers.vary = 'accept-encoding';
+    if (bytes.length >= GZIP_MIN_BYTES && acceptsGzip(acceptEncoding)) {
+      bytes = gzipSync(bytes);
+      headers['content-encoding'] = 'gzip';
+    }
+  }
   headers['content-length'] = String(bytes.length);
   response.writeHead(answer.status, headers);
   // node:http leaves the body out by itself when the request was HEAD.

@@ -669,6 +669,18 @@ export interface ResourceSamples {
   breaker: Map<string, SamplePoint[]>;
 }
 
+/** A float8[] as either driver returns it: an array (postgres.js, PGlite) or its text form. */
+function floats(value: unknown): number[] {
+  if (Array.isArray(value)) return value.map(Number);
+  if (typeof value === 'string')
+    return value
+      .replace(/^\{|\}$/g, '')
+      .split(',')
+      .filter(Boolean)
+      .map(Number);
+  return [];
+}
+
 /**
  * The samples of the last `windowMs` before `nowMs`, for the ops page: every metric in buckets
  * wide enough to give each series at most `maxPoints` points (whole minutes), in one query, and
@@ -682,16 +694,22 @@ export async function resourceSamples(
   const bucketMs = Math.max(60_000, Math.ceil(options.windowMs / options.maxPoints / 60_000) * 60_000);
   const window = sql`sampled_at > to_timestamp(${sinceMs / 1000}) AND sampled_at <= to_timestamp(${options.nowMs / 1000})`;
   const [bucketed, breakerRows] = await Promise.all([
-    rows<{ metric: string; subject: string; bucket_ms: unknown; value: unknown }>(
+    // One row per series, its buckets as two arrays: PGlite spends most of a query's time handing
+    // rows over, and a day of minute samples is tens of thousands of them (bench: dashboard).
+    rows<{ metric: string; subject: string; buckets: unknown; vals: unknown }>(
       db,
-      sql`SELECT metric, subject,
-            floor(extract(epoch FROM sampled_at)::float8 * 1000 / ${bucketMs}::float8) * ${bucketMs}::float8 AS bucket_ms,
-            CASE WHEN metric LIKE 'upstream.%' THEN (array_agg(value ORDER BY sampled_at DESC))[1]
-                 ELSE max(value) END AS value
-          FROM ops.samples
-          WHERE ${window}
-          GROUP BY 1, 2, 3
-          ORDER BY 1, 2, 3`,
+      sql`SELECT metric, subject, array_agg(bucket ORDER BY bucket) AS buckets, array_agg(value ORDER BY bucket) AS vals
+          FROM (
+            SELECT metric, subject,
+              floor(extract(epoch FROM sampled_at)::float8 * 1000 / ${bucketMs}::float8) AS bucket,
+              CASE WHEN metric LIKE 'upstream.%' THEN (array_agg(value ORDER BY sampled_at DESC))[1]
+                   ELSE max(value) END AS value
+            FROM ops.samples
+            WHERE ${window}
+            GROUP BY 1, 2, 3
+          ) bucketed
+          GROUP BY 1, 2
+          ORDER BY 1, 2`,
     ),
     rows<{ subject: string; ms: unknown; value: unknown }>(
       db,
@@ -705,9 +723,12 @@ export async function resourceSamples(
   for (const row of bucketed) {
     const subjects = series.get(row.metric) ?? new Map<string, SamplePoint[]>();
     series.set(row.metric, subjects);
-    const points = subjects.get(row.subject) ?? [];
-    subjects.set(row.subject, points);
-    points.push({ ms: num(row.bucket_ms), value: num(row.value) });
+    const buckets = floats(row.buckets);
+    const values = floats(row.vals);
+    subjects.set(
+      row.subject,
+      buckets.map((bucket, index) => ({ ms: bucket * bucketMs, value: values[index] ?? 0 })),
+    );
   }
   const breaker = new Map<string, SamplePoint[]>();
   for (const row of breakerRows) {

@@ -255,6 +255,8 @@ function historyChart(data: ParticipantPageData): SafeHtml {
     yDomain: [axis.min, axis.max],
     xHeading: 'match (UTC)',
     emptyMessage: 'No rated matches yet.',
+    // Every match marked, however many: the page is about the matches (the table lists them too).
+    markers: true,
   });
 }
 

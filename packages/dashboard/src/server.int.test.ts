@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { type Config, loadConfig } from '@matchflow/config';
 import { ops } from '@matchflow/db';
 import { createTestDatabase, type TestDatabase, testBackends } from '@matchflow/db/testing';
@@ -421,5 +423,41 @@ describe.each(testBackends(process.env))('the dashboard on %s', (backend) => {
     for (const link of ['/queues', '/api/snapshot', '/api/openapi.json', '/metrics']) {
       expect(page).toContain(`href="${link}"`);
     }
+  });
+
+  it('gzips an HTML page for a client that takes it, and only then', async () => {
+    const raw = (acceptEncoding: string | undefined) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const { hostname, port } = new URL(open.url);
+        httpGet(
+          { hostname, port, path: '/', headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          },
+        ).on('error', reject);
+      });
+    const plain = await raw(undefined);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('accept-encoding');
+    const zipped = await raw('gzip, deflate, br');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.body.length);
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 3);
+    expect(gunzipSync(zipped.body).toString('utf8').slice(0, 200)).toBe(plain.body.toString('utf8').slice(0, 200));
+    expect((await raw('gzip;q=0, identity'))?.headers['content-encoding']).toBeUndefined();
+    // JSON (with ETags naming its bytes) goes as it is.
+    expect(
+      (
+        await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+          const { hostname, port } = new URL(open.url);
+          httpGet({ hostname, port, path: '/healthz', headers: { 'accept-encoding': 'gzip' } }, (res) => {
+            res.resume();
+            resolve(res.headers);
+          }).on('error', reject);
+        })
+      )['content-encoding'],
+    ).toBeUndefined();
   });
 });

@@ -191,7 +191,7 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
         return internalError();
       })
       .then((answer) => {
-        toNode(answer, response);
+        toNode(answer, response, request.headers['accept-encoding']);
         logServed(answer.status);
       })
       .catch((error: unknown) => {
